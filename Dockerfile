@@ -1,0 +1,19 @@
+# Production image: gunicorn serves Django, whitenoise serves the static files.
+FROM python:3.11-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends nodejs npm gettext curl \
+      libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core \
+ && rm -rf /var/lib/apt/lists/*
+
+WORKDIR /app
+COPY requirements.txt package.json package-lock.json ./
+RUN pip install -r requirements.txt && npm ci --no-audit --no-fund --loglevel=error
+COPY . .
+RUN SECRET_KEY=build-only python manage.py collectstatic --noinput
+
+RUN useradd --create-home qi && chown -R qi /app
+USER qi
+EXPOSE 8000
+CMD ["gunicorn", "qi_portal.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]

@@ -1,0 +1,98 @@
+from django.contrib import admin
+
+from .models import (
+    CatchmentTarget,
+    DemoDataset,
+    District,
+    Facility,
+    LearningNetwork,
+    NetworkMembership,
+    Province,
+    RoleAssignment,
+    Subdistrict,
+)
+
+
+@admin.register(Province)
+class ProvinceAdmin(admin.ModelAdmin):
+    list_display = ["code", "name"]
+    search_fields = ["code", "name"]
+
+
+@admin.register(District)
+class DistrictAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "kind", "province", "report_due_day"]
+    list_filter = ["kind", "province"]
+    search_fields = ["code", "name"]
+    list_select_related = ["province"]
+
+
+@admin.register(Subdistrict)
+class SubdistrictAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "district"]
+    list_filter = ["district__province"]
+    search_fields = ["code", "name", "district__name"]
+    list_select_related = ["district"]
+    autocomplete_fields = ["district"]
+
+
+class CatchmentTargetInline(admin.TabularInline):
+    model = CatchmentTarget
+    extra = 0
+
+
+class MembershipInline(admin.TabularInline):
+    model = NetworkMembership
+    extra = 0
+    autocomplete_fields = ["facility"]
+
+
+@admin.register(Facility)
+class FacilityAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "type", "district", "subdistrict", "poned", "ponek", "active"]
+    list_filter = ["type", "poned", "ponek", "active", "district__province", "district"]
+    search_fields = ["code", "name", "subdistrict__name", "district__name"]
+    list_select_related = ["district", "subdistrict"]
+    autocomplete_fields = ["subdistrict"]
+    inlines = [CatchmentTargetInline]
+
+    def has_delete_permission(self, request, obj=None):
+        # Facilities are deactivated, never deleted with their data.
+        return False
+
+
+@admin.register(CatchmentTarget)
+class CatchmentTargetAdmin(admin.ModelAdmin):
+    list_display = ["facility", "year", "population", "pregnant", "deliveries", "infants"]
+    list_filter = ["year", "facility__district"]
+    search_fields = ["facility__name", "facility__code"]
+    autocomplete_fields = ["facility"]
+
+
+@admin.register(LearningNetwork)
+class LearningNetworkAdmin(admin.ModelAdmin):
+    list_display = ["name", "start_date"]
+    search_fields = ["name", "description"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [MembershipInline]
+
+
+@admin.register(NetworkMembership)
+class NetworkMembershipAdmin(admin.ModelAdmin):
+    list_display = ["network", "facility", "joined", "left"]
+    list_filter = ["network"]
+    search_fields = ["facility__name", "network__name"]
+    autocomplete_fields = ["facility", "network"]
+
+
+@admin.register(RoleAssignment)
+class RoleAssignmentAdmin(admin.ModelAdmin):
+    list_display = ["user", "role", "province", "district", "facility", "network"]
+    list_filter = ["role"]
+    search_fields = ["user__username", "user__email"]
+    autocomplete_fields = ["user", "province", "district", "facility", "network"]
+
+
+@admin.register(DemoDataset)
+class DemoDatasetAdmin(admin.ModelAdmin):
+    list_display = ["description", "created_at"]

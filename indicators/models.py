@@ -1,0 +1,229 @@
+"""Catalogue (data elements, indicators), monthly reports and their values."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from facilities.models import CatchmentTarget, Facility
+
+
+class BilingualMixin:
+    """Pick the `<field>_id` or `<field>_en` column by the active language."""
+
+    def _localised(self, field: str) -> str:
+        language = (get_language() or "id")[:2]
+        value = getattr(self, f"{field}_{'en' if language == 'en' else 'id'}")
+        return value or getattr(self, f"{field}_id")
+
+    @property
+    def name(self) -> str:
+        return self._localised("name")
+
+
+class Section(models.TextChoices):
+    ANC = "anc", _("Antenatal care")
+    DELIVERY = "delivery", _("Deliveries")
+    POSTNATAL = "postnatal", _("Postnatal and neonatal visits")
+    COMPLICATIONS = "complications", _("Complications")
+    REFERRALS = "referrals", _("Referrals")
+    MATERNAL_DEATHS = "maternal_deaths", _("Maternal deaths")
+    NEONATAL_DEATHS = "neonatal_deaths", _("Neonatal deaths and births")
+    NUTRITION = "nutrition", _("Nutrition and stunting")
+    PRECONCEPTION = "preconception", _("Pre-pregnancy (calon pengantin)")
+
+
+class DataElement(BilingualMixin, models.Model):
+    """A raw monthly count a facility reports (non-negative integer)."""
+
+    code = models.CharField(_("code"), max_length=40, unique=True)
+    name_id = models.CharField(_("name (Indonesian)"), max_length=200)
+    name_en = models.CharField(_("name (English)"), max_length=200)
+    section = models.CharField(_("section"), max_length=20, choices=Section.choices)
+    help_id = models.TextField(_("help text (Indonesian)"), blank=True)
+    help_en = models.TextField(_("help text (English)"), blank=True)
+    sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        ordering = ["sort_order", "code"]
+        verbose_name = _("data element")
+        verbose_name_plural = _("data elements")
+
+    def __str__(self) -> str:
+        return f"{self.code} — {self.name}"
+
+    @property
+    def help_text(self) -> str:
+        return self._localised("help")
+
+
+class Indicator(BilingualMixin, models.Model):
+    """value = Σ numerator / Σ denominator × factor, summed before dividing."""
+
+    class Direction(models.TextChoices):
+        UP = "up", _("Higher is better")
+        DOWN = "down", _("Lower is better")
+
+    class Factor(models.IntegerChoices):
+        PERCENT = 100, _("per 100 (%)")
+        PER_1000 = 1000, _("per 1,000")
+        PER_100000 = 100000, _("per 100,000")
+
+    code = models.CharField(_("code"), max_length=40, unique=True)
+    name_id = models.CharField(_("name (Indonesian)"), max_length=200)
+    name_en = models.CharField(_("name (English)"), max_length=200)
+    description_id = models.TextField(_("description (Indonesian)"), blank=True)
+    description_en = models.TextField(_("description (English)"), blank=True)
+    section = models.CharField(_("section"), max_length=20, choices=Section.choices)
+    numerator = models.ManyToManyField(
+        DataElement, related_name="numerator_of", verbose_name=_("numerator elements")
+    )
+    denominator_elements = models.ManyToManyField(
+        DataElement,
+        related_name="denominator_of",
+        blank=True,
+        verbose_name=_("denominator elements"),
+    )
+    denominator_target = models.CharField(
+        _("denominator catchment target"),
+        max_length=20,
+        choices=CatchmentTarget.Kind.choices,
+        blank=True,
+        help_text=_("Used instead of denominator elements; pro-rated per month (annual / 12)."),
+    )
+    denominator_target_fraction = models.DecimalField(
+        _("fraction of the target"),
+        max_digits=5,
+        decimal_places=3,
+        default=1,
+        help_text=_("e.g. 0.20: expected complications are 20% of pregnant women."),
+    )
+    factor = models.PositiveIntegerField(_("factor"), choices=Factor.choices, default=100)
+    direction = models.CharField(_("direction"), max_length=4, choices=Direction.choices)
+    target = models.DecimalField(
+        _("target"), max_digits=10, decimal_places=2, null=True, blank=True
+    )
+    unit = models.CharField(_("unit"), max_length=40)
+    small_number_threshold = models.PositiveIntegerField(
+        _("show counts below denominator"),
+        default=0,
+        help_text=_("Below this denominator show counts, not rates (e.g. maternal deaths)."),
+    )
+    is_key = models.BooleanField(_("key indicator"), default=False)
+    is_coverage = models.BooleanField(
+        _("PWS-KIA coverage"),
+        default=False,
+        help_text=_("Shown on the PWS-KIA cumulative coverage page."),
+    )
+    sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        ordering = ["sort_order", "code"]
+        verbose_name = _("indicator")
+        verbose_name_plural = _("indicators")
+        constraints = [
+            models.CheckConstraint(
+                name="target_fraction_positive",
+                condition=models.Q(denominator_target_fraction__gt=0),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} — {self.name}"
+
+    @property
+    def description(self) -> str:
+        return self._localised("description")
+
+
+class ReportQuerySet(models.QuerySet):
+    def visible_to(self, user) -> ReportQuerySet:
+        return self.filter(facility__in=Facility.objects.visible_to(user))
+
+
+class MonthlyReport(models.Model):
+    """One facility's report for one calendar month (``period`` is the 1st of the month)."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SUBMITTED = "submitted", _("Submitted")
+        APPROVED = "approved", _("Approved")
+        RETURNED = "returned", _("Returned")
+
+    facility = models.ForeignKey(
+        Facility, on_delete=models.PROTECT, related_name="reports", verbose_name=_("facility")
+    )
+    period = models.DateField(_("month"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT
+    )
+    version = models.PositiveIntegerField(
+        _("version"), default=1, help_text=_("Incremented on every save (optimistic locking).")
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    approved_at = models.DateTimeField(_("approved"), null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    returned_at = models.DateTimeField(_("returned"), null=True, blank=True)
+    returned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    return_reason = models.TextField(_("reason for return"), blank=True)
+    first_submitted_at = models.DateTimeField(
+        _("first submitted"),
+        null=True,
+        blank=True,
+        help_text=_("Timeliness is judged on the first submission."),
+    )
+
+    objects = ReportQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-period", "facility__name"]
+        verbose_name = _("monthly report")
+        verbose_name_plural = _("monthly reports")
+        constraints = [
+            models.UniqueConstraint(fields=["facility", "period"], name="unique_report_per_month"),
+        ]
+        indexes = [models.Index(fields=["period", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.facility} {self.period:%Y-%m}"
+
+
+class DataValue(models.Model):
+    """One reported count. ``facility`` and ``period`` repeat the report's so that the
+    grouped sums behind every dashboard read one table through one index."""
+
+    report = models.ForeignKey(MonthlyReport, on_delete=models.CASCADE, related_name="values")
+    element = models.ForeignKey(DataElement, on_delete=models.PROTECT, related_name="values")
+    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="+")
+    period = models.DateField()
+    value = models.PositiveIntegerField(_("value"), validators=[MinValueValidator(0)])
+    comment = models.TextField(_("comment"), blank=True)
+
+    class Meta:
+        verbose_name = _("data value")
+        verbose_name_plural = _("data values")
+        constraints = [
+            models.UniqueConstraint(fields=["report", "element"], name="unique_value_per_element"),
+        ]
+        indexes = [models.Index(fields=["facility", "period", "element"])]
+
+    def __str__(self) -> str:
+        return f"{self.element.code}={self.value}"

@@ -1,0 +1,27 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.http import JsonResponse
+from django.urls import include, path
+from django.views.decorators.http import require_GET
+from drf_spectacular.views import SpectacularAPIView
+
+from facilities import views as facility_views
+
+
+@require_GET
+def healthz(request):
+    """Liveness for the load balancer and docker-compose healthcheck (no database hit)."""
+    return JsonResponse({"status": "ok"})
+
+
+urlpatterns = [
+    path("", facility_views.home, name="home"),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("facilities/", include("facilities.urls")),
+    path("api/v1/", include("facilities.api.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("admin/", admin.site.urls),
+    path("healthz", healthz, name="healthz"),
+]

@@ -1,0 +1,91 @@
+"""Selenium on Debian's chromium and chromedriver (never Selenium Manager: no internet).
+
+Browser tests skip with a reason when chromium is missing, and fail instead when
+REQUIRE_BROWSER=1 (CI sets it)."""
+
+import os
+import shutil
+import tempfile
+import unittest
+from pathlib import Path
+
+from django.contrib.staticfiles.testing import StaticLiveServerTestCase
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMEDRIVER = os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--window-size=1366,900",
+    "--lang=id",
+]
+SCREENSHOTS = Path(os.environ.get("TEST_OUTPUT", "test-output")) / "screenshots"
+
+
+def browser_missing() -> str | None:
+    for path in (CHROMIUM, CHROMEDRIVER):
+        if not (Path(path).exists() or shutil.which(path)):
+            return f"{path} is not installed (apt-get install chromium chromium-driver)"
+    return None
+
+
+class BrowserTestCase(StaticLiveServerTestCase):
+    host = "127.0.0.1"
+
+    @classmethod
+    def setUpClass(cls):
+        reason = browser_missing()
+        if reason:
+            if os.environ.get("REQUIRE_BROWSER") == "1":
+                raise RuntimeError(f"REQUIRE_BROWSER=1 but {reason}")
+            raise unittest.SkipTest(reason)
+        super().setUpClass()
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+
+        options = webdriver.ChromeOptions()
+        options.binary_location = CHROMIUM
+        for flag in FLAGS:
+            options.add_argument(flag)
+        cls.profile = tempfile.mkdtemp(prefix="qi-chromium-")
+        options.add_argument(f"--user-data-dir={cls.profile}")
+        cls.browser = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+        cls.browser.implicitly_wait(5)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.browser.quit()
+        shutil.rmtree(cls.profile, ignore_errors=True)
+        super().tearDownClass()
+
+    def open(self, path):
+        self.browser.get(self.live_server_url + path)
+
+    def log_in(self, username, password):
+        from selenium.webdriver.common.by import By
+
+        self.open("/accounts/login/")
+        self.browser.find_element(By.NAME, "username").send_keys(username)
+        self.browser.find_element(By.NAME, "password").send_keys(password)
+        self.click_and_wait(
+            self.browser.find_element(By.CSS_SELECTOR, "form button[type=submit].btn-primary")
+        )
+
+    def click_and_wait(self, element):
+        """Click something that loads a new page and wait until it has."""
+        from selenium.webdriver.support import expected_conditions
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        old_page = self.browser.find_element("tag name", "html")
+        element.click()
+        WebDriverWait(self.browser, 10).until(expected_conditions.staleness_of(old_page))
+
+    def screenshot(self, name):
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        self.browser.save_screenshot(str(SCREENSHOTS / f"{name}.png"))

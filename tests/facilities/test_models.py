@@ -1,0 +1,114 @@
+"""Scoping matrix: each role sees exactly its scope; an outsider sees nothing."""
+
+from django.contrib.auth.models import AnonymousUser
+from django.db import IntegrityError
+from django.test import TestCase
+
+from facilities.models import District, Facility, LearningNetwork, RoleAssignment
+from indicators.models import MonthlyReport
+from tests.factories import ReportFactory, RoleFactory, UserFactory, WorldMixin
+
+
+class VisibleToTests(WorldMixin, TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.build_world()
+
+    def visible(self, user):
+        return set(Facility.objects.visible_to(user))
+
+    def test_district_staff_sees_their_district_only(self):
+        self.assertEqual(
+            self.visible(self.dinkes_mukomuko),
+            {self.pkm_lubuk_pinang, self.pkm_kota_mukomuko, self.rsud_mukomuko},
+        )
+
+    def test_facility_staff_sees_their_facility_only(self):
+        self.assertEqual(self.visible(self.kapus_lubuk_pinang), {self.pkm_lubuk_pinang})
+
+    def test_coach_sees_network_members_across_districts(self):
+        self.assertEqual(
+            self.visible(self.coach_cilegon),
+            {self.pkm_ciwandan, self.pkm_cibeber, self.pkm_kota_mukomuko},
+        )
+
+    def test_province_viewer_sees_every_district_of_the_province(self):
+        self.assertEqual(
+            self.visible(self.provinsi_bengkulu),
+            {self.pkm_lubuk_pinang, self.pkm_kota_mukomuko, self.rsud_mukomuko, self.pkm_manna},
+        )
+
+    def test_national_viewer_and_superuser_see_everything(self):
+        self.assertEqual(self.visible(self.national_viewer), self.all_facilities)
+        self.assertEqual(self.visible(self.admin), self.all_facilities)
+
+    def test_outsider_anonymous_and_inactive_users_see_nothing(self):
+        self.assertEqual(self.visible(self.outsider), set())
+        self.assertEqual(self.visible(AnonymousUser()), set())
+        inactive = UserFactory(username="gone", is_active=False)
+        RoleFactory(user=inactive, district=self.mukomuko)
+        self.assertEqual(self.visible(inactive), set())
+
+    def test_roles_add_up(self):
+        RoleFactory(
+            user=self.kapus_lubuk_pinang,
+            role=RoleAssignment.Role.COACH,
+            network=self.network_cilegon,
+        )
+        user = type(self.kapus_lubuk_pinang).objects.get(pk=self.kapus_lubuk_pinang.pk)
+        self.assertEqual(
+            self.visible(user),
+            {self.pkm_lubuk_pinang, self.pkm_ciwandan, self.pkm_cibeber, self.pkm_kota_mukomuko},
+        )
+
+    def test_districts_and_networks_follow_facility_scope(self):
+        self.assertEqual(set(District.objects.visible_to(self.dinkes_mukomuko)), {self.mukomuko})
+        self.assertEqual(
+            set(District.objects.visible_to(self.coach_cilegon)), {self.cilegon, self.mukomuko}
+        )
+        self.assertEqual(
+            set(LearningNetwork.objects.visible_to(self.dinkes_mukomuko)), {self.network_cilegon}
+        )
+        self.assertEqual(set(LearningNetwork.objects.visible_to(self.pkm_manna_user())), set())
+        self.assertEqual(set(LearningNetwork.objects.visible_to(self.outsider)), set())
+
+    def pkm_manna_user(self):
+        return RoleFactory(
+            user__username="kapus.manna",
+            role=RoleAssignment.Role.FACILITY_STAFF,
+            facility=self.pkm_manna,
+        ).user
+
+    def test_reports_follow_facility_scope(self):
+        own = ReportFactory(facility=self.pkm_lubuk_pinang)
+        ReportFactory(facility=self.pkm_ciwandan)
+        self.assertEqual(list(MonthlyReport.objects.visible_to(self.kapus_lubuk_pinang)), [own])
+
+    def test_scope_is_one_query(self):
+        user = type(self.dinkes_mukomuko).objects.get(pk=self.dinkes_mukomuko.pk)
+        with self.assertNumQueries(2):  # role assignments, then the facilities
+            list(Facility.objects.visible_to(user))
+
+
+class RoleAssignmentConstraintTests(WorldMixin, TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.build_world()
+
+    def test_district_role_needs_a_district(self):
+        with self.assertRaises(IntegrityError):
+            RoleAssignment.objects.create(
+                user=self.outsider, role=RoleAssignment.Role.DISTRICT_STAFF
+            )
+
+    def test_a_role_has_one_scope_only(self):
+        with self.assertRaises(IntegrityError):
+            RoleAssignment.objects.create(
+                user=self.outsider,
+                role=RoleAssignment.Role.DISTRICT_STAFF,
+                district=self.mukomuko,
+                facility=self.pkm_manna,
+            )
+
+    def test_facility_district_follows_its_subdistrict(self):
+        self.assertEqual(self.pkm_manna.district, self.bengkulu_selatan)

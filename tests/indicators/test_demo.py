@@ -1,0 +1,101 @@
+"""seed_demo: shape of the synthetic data and idempotency."""
+
+import datetime as dt
+import io
+
+import time_machine
+from django.core.management import call_command
+from django.db.models import Count
+from django.test import TestCase
+
+from facilities.models import DemoDataset, Facility, LearningNetwork
+from facilities.services import regions_load
+from indicators.demo import monthly_counts
+from indicators.models import DataValue, MonthlyReport
+
+TODAY = dt.date(2026, 11, 25)
+
+
+@time_machine.travel(dt.datetime(2026, 11, 25, 3, 0, tzinfo=dt.UTC))
+class SeedDemoTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        regions_load()
+        from indicators.demo import demo_seed
+
+        cls.first = demo_seed(today=TODAY)
+
+    def test_facilities_per_district(self):
+        counts = dict(
+            Facility.objects.values_list("district__code").annotate(n=Count("id")).order_by()
+        )
+        self.assertEqual(counts["17.06"], 19)  # 17 puskesmas, RSUD Mukomuko, RSIA Albara
+        self.assertEqual(counts["32.01"], 25)  # ≥ 20 puskesmas and three RSUD
+        self.assertGreaterEqual(counts["33.75"], 4)
+        self.assertGreaterEqual(counts["36.72"], 8)
+        self.assertGreaterEqual(counts["31.71"], 8)
+        pekalongan = Facility.objects.filter(district__code="33.75")
+        self.assertEqual(pekalongan.values("subdistrict").distinct().count(), 4)
+        self.assertTrue(Facility.objects.filter(name="RSIA Albara", type="rsia").exists())
+        self.assertTrue(Facility.objects.filter(district__code="32.01", poned=True).exists())
+
+    def test_networks_including_one_across_two_districts(self):
+        names = set(LearningNetwork.objects.values_list("name", flat=True))
+        self.assertIn("CQI Collaborative Kota Cilegon", names)
+        self.assertIn("Jejaring Rujukan Maternal Neonatal Mukomuko", names)
+        spans = [
+            n.facilities.values("district").distinct().count()
+            for n in LearningNetwork.objects.all()
+        ]
+        self.assertIn(2, spans)
+
+    def test_thirty_six_months_up_to_last_month_with_gaps(self):
+        periods = MonthlyReport.objects.values_list("period", flat=True).distinct()
+        self.assertEqual(len(set(periods)), 36)
+        self.assertEqual(max(periods), dt.date(2026, 10, 1))
+        self.assertEqual(min(periods), dt.date(2023, 11, 1))
+        expected = Facility.objects.count() * 36
+        reports = MonthlyReport.objects.count()
+        self.assertLess(reports, expected)  # some missing reports
+        self.assertGreater(reports, expected * 0.9)
+        statuses = set(MonthlyReport.objects.values_list("status", flat=True))
+        self.assertTrue({"approved", "submitted"} <= statuses)
+        late = MonthlyReport.objects.filter(submitted_at__day__gt=10).count()
+        self.assertGreater(late, 0)
+
+    def test_values_are_rule_consistent_except_some_drafts(self):
+        report = MonthlyReport.objects.filter(status="approved").first()
+        values = dict(report.values.values_list("element__code", "value"))
+        self.assertLessEqual(values["K4"], values["K1"])
+        self.assertLessEqual(values["K6"], values["K4"])
+        self.assertLessEqual(values["KN_LENGKAP"], values["KN1"])
+        causes = sum(v for k, v in values.items() if k.startswith("KEMATIAN_NEO_"))
+        self.assertEqual(causes, values["KEMATIAN_NEONATAL"])
+
+    def test_second_run_adds_nothing(self):
+        counts = (
+            Facility.objects.count(),
+            MonthlyReport.objects.count(),
+            DataValue.objects.count(),
+        )
+        call_command("seed_demo", stdout=io.StringIO())
+        from indicators.demo import demo_seed
+
+        second = demo_seed(today=TODAY)
+        self.assertEqual((second.facilities, second.reports, second.values), (0, 0, 0))
+        self.assertEqual(
+            counts,
+            (Facility.objects.count(), MonthlyReport.objects.count(), DataValue.objects.count()),
+        )
+        self.assertEqual(DemoDataset.objects.count(), 1)
+
+    def test_improvement_after_the_change_date(self):
+        facility = Facility.objects.filter(district__code="36.72", type="puskesmas").first()
+        focus = [("anc", dt.date(2025, 6, 1))]
+        before = sum(
+            monthly_counts(facility, None, dt.date(2025, m, 1), focus)["K6"] for m in range(1, 6)
+        )
+        after = sum(
+            monthly_counts(facility, None, dt.date(2026, m, 1), focus)["K6"] for m in range(1, 6)
+        )
+        self.assertGreater(after, before)
