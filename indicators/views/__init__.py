@@ -1,0 +1,1 @@
+"""Indicator pages: monthly reporting (reports.py) and dashboards (dashboards.py)."""

@@ -1,0 +1,1 @@
+"""Dashboards: compare facilities across a learning network or area."""

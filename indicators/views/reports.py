@@ -1,0 +1,1 @@
+"""Monthly reporting: entry form, workflow, history, completeness, Excel round-trip."""
