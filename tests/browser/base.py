@@ -37,6 +37,8 @@ def browser_missing() -> str | None:
 
 class BrowserTestCase(StaticLiveServerTestCase):
     host = "127.0.0.1"
+    # keep the catalogue loaded by the data migration between tests (tables are flushed)
+    serialized_rollback = True
 
     @classmethod
     def setUpClass(cls):
@@ -53,6 +55,8 @@ class BrowserTestCase(StaticLiveServerTestCase):
         options.binary_location = CHROMIUM
         for flag in FLAGS:
             options.add_argument(flag)
+        # Indonesian first, as our users' browsers send it
+        options.add_experimental_option("prefs", {"intl.accept_languages": "id,en"})
         cls.profile = tempfile.mkdtemp(prefix="qi-chromium-")
         options.add_argument(f"--user-data-dir={cls.profile}")
         cls.browser = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
