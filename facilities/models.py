@@ -96,6 +96,32 @@ def role_assignments_of(user) -> list[RoleAssignment]:
     return cached
 
 
+def roles_for_facility(user, facility: Facility) -> set[str]:
+    """The roles a user holds over one facility (through any scope that contains it).
+    The facility's district must be loaded or loadable; networks give the coach role."""
+    if not user or not user.is_authenticated or not user.is_active:
+        return set()
+    roles = {RoleAssignment.Role.ADMIN} if user.is_superuser else set()
+    network_roles = {}
+    for a in role_assignments_of(user):
+        if (
+            a.is_national
+            or a.facility_id == facility.pk
+            or a.district_id == facility.district_id
+            or a.province_id
+            and a.province_id == facility.district.province_id
+        ):
+            roles.add(a.role)
+        elif a.network_id:
+            network_roles[a.network_id] = a.role
+    if network_roles:
+        member_of = NetworkMembership.objects.filter(
+            facility=facility, network_id__in=network_roles
+        ).values_list("network_id", flat=True)
+        roles.update(network_roles[n] for n in member_of)
+    return roles
+
+
 def _can_see_everything(user, assignments) -> bool:
     return user.is_superuser or any(a.is_national for a in assignments)
 
@@ -172,6 +198,18 @@ class Facility(models.Model):
         help_text=_("Facilities are deactivated, never deleted with their data."),
     )
     address = models.CharField(_("address"), max_length=255, blank=True)
+    reporting_start = models.DateField(
+        _("reports expected from"),
+        null=True,
+        blank=True,
+        help_text=_("First month a report is expected (e.g. opening date); empty = always."),
+    )
+    reporting_end = models.DateField(
+        _("reports expected until"),
+        null=True,
+        blank=True,
+        help_text=_("Last month a report is expected (e.g. closure); empty = still reporting."),
+    )
 
     objects = FacilityQuerySet.as_manager()
 

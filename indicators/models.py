@@ -227,3 +227,164 @@ class DataValue(models.Model):
 
     def __str__(self) -> str:
         return f"{self.element.code}={self.value}"
+
+
+class ValidationRule(models.Model):
+    """left <op> right over data element codes; an error blocks submission, a warning
+    needs a comment on one of the values it names."""
+
+    class Operator(models.TextChoices):
+        LT = "<", "<"
+        LE = "<=", "≤"
+        EQ = "==", "="
+        GE = ">=", "≥"
+        GT = ">", ">"
+
+    class Severity(models.TextChoices):
+        ERROR = "error", _("Error (blocks submission)")
+        WARNING = "warning", _("Warning (needs a comment)")
+
+    code = models.SlugField(_("code"), max_length=60, unique=True)
+    left = models.CharField(_("left expression"), max_length=500)
+    operator = models.CharField(_("operator"), max_length=2, choices=Operator.choices)
+    right = models.CharField(_("right expression"), max_length=500)
+    severity = models.CharField(_("severity"), max_length=10, choices=Severity.choices)
+    message_id = models.CharField(_("message (Indonesian)"), max_length=300)
+    message_en = models.CharField(_("message (English)"), max_length=300)
+    active = models.BooleanField(_("active"), default=True)
+    sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        ordering = ["sort_order", "code"]
+        verbose_name = _("validation rule")
+        verbose_name_plural = _("validation rules")
+
+    def __str__(self) -> str:
+        return f"{self.left} {self.get_operator_display()} {self.right}"
+
+    @property
+    def message(self) -> str:
+        return self.message_en if (get_language() or "id")[:2] == "en" else self.message_id
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        from .expressions import ExpressionError, parse, validate_codes
+
+        known = set(DataElement.objects.values_list("code", flat=True))
+        errors = {}
+        for field in ("left", "right"):
+            try:
+                validate_codes(parse(getattr(self, field)), known)
+            except ExpressionError as error:
+                errors[field] = str(error)
+        if errors:
+            raise ValidationError(errors)
+
+
+class ReportEvent(models.Model):
+    """One workflow step of a report: who, when, from which status to which, why."""
+
+    class Action(models.TextChoices):
+        CREATED = "created", _("Created")
+        SAVED = "saved", _("Saved")
+        SUBMITTED = "submitted", _("Submitted")
+        APPROVED = "approved", _("Approved")
+        RETURNED = "returned", _("Returned")
+        REOPENED = "reopened", _("Reopened")
+        IMPORTED = "imported", _("Imported from Excel")
+
+    report = models.ForeignKey(MonthlyReport, on_delete=models.CASCADE, related_name="events")
+    action = models.CharField(_("action"), max_length=10, choices=Action.choices)
+    from_status = models.CharField(max_length=10, blank=True)
+    to_status = models.CharField(max_length=10)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(_("when"), auto_now_add=True)
+    reason = models.TextField(_("reason"), blank=True)
+    version = models.PositiveIntegerField(_("version"))
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("report event")
+        verbose_name_plural = _("report events")
+
+
+class ValueChange(models.Model):
+    """Audit of one value: old → new, by whom, in which report version."""
+
+    report = models.ForeignKey(MonthlyReport, on_delete=models.CASCADE, related_name="changes")
+    element = models.ForeignKey(DataElement, on_delete=models.PROTECT, related_name="+")
+    old_value = models.PositiveIntegerField(null=True)
+    new_value = models.PositiveIntegerField(null=True)
+    old_comment = models.TextField(blank=True)
+    new_comment = models.TextField(blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+    version = models.PositiveIntegerField(help_text=_("Report version this change created."))
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("value change")
+        verbose_name_plural = _("value changes")
+        indexes = [models.Index(fields=["report", "version"])]
+
+
+class Notification(models.Model):
+    """In-app notice about a report; the text is rendered in the reader's language."""
+
+    class Kind(models.TextChoices):
+        SUBMITTED = "submitted", _("Report submitted")
+        APPROVED = "approved", _("Report approved")
+        RETURNED = "returned", _("Report returned")
+        REOPENED = "reopened", _("Report reopened")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    report = models.ForeignKey(MonthlyReport, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        indexes = [models.Index(fields=["user", "read_at"])]
+
+    @property
+    def text(self) -> str:
+        """The notice in the active language."""
+        from django.utils.translation import gettext
+
+        params = {
+            "facility": self.report.facility.name,
+            "month": self.report.period.strftime("%Y-%m"),
+            "actor": self.actor.get_username() if self.actor else "",
+            "reason": self.reason,
+        }
+        messages = {
+            self.Kind.SUBMITTED: gettext(
+                "%(actor)s submitted the %(month)s report of %(facility)s for review."
+            ),
+            self.Kind.APPROVED: gettext(
+                "The %(month)s report of %(facility)s was approved by %(actor)s."
+            ),
+            self.Kind.RETURNED: gettext(
+                "The %(month)s report of %(facility)s was returned by %(actor)s: %(reason)s"
+            ),
+            self.Kind.REOPENED: gettext(
+                "The approved %(month)s report of %(facility)s was reopened by %(actor)s: "
+                "%(reason)s"
+            ),
+        }
+        return messages[self.kind] % params

@@ -2,11 +2,18 @@
 
 The rule everywhere: sum numerators and denominators over facilities and months first,
 then divide once. Never average rates.
+
+The database does the heavy lifting: one grouped ``Sum`` over data values per (area,
+month), one grouped ``Sum`` over catchment targets per (area, year[, membership dates]).
+Python only combines those few grouped rows into quarters, years or cumulative
+year-to-date buckets, so the number of queries is fixed whatever the number of
+facilities or months.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -14,21 +21,76 @@ from decimal import Decimal
 from django.db.models import (
     Case,
     Count,
+    Exists,
     IntegerField,
     OuterRef,
     Prefetch,
+    Q,
     QuerySet,
     Subquery,
     Sum,
     When,
 )
+from django.db.models.functions import TruncMonth
 
-from facilities.models import CatchmentTarget, Facility
+from facilities.models import CatchmentTarget, Facility, LearningNetwork, NetworkMembership
 
 from .models import DataElement, DataValue, Indicator, MonthlyReport
 from .periods import add_months, month_range
 
 DEFAULT_STATUSES = (MonthlyReport.Status.APPROVED,)
+WITH_SUBMITTED = (MonthlyReport.Status.APPROVED, MonthlyReport.Status.SUBMITTED)
+# Reports the district has received (completeness): submitted or approved.
+RECEIVED_STATUSES = (MonthlyReport.Status.SUBMITTED, MonthlyReport.Status.APPROVED)
+
+FACILITY, SUBDISTRICT, DISTRICT, PROVINCE = "facility", "subdistrict", "district", "province"
+GROUP_LEVELS = (FACILITY, SUBDISTRICT, DISTRICT, PROVINCE)
+MONTH, QUARTER, YEAR, YTD, TOTAL = "month", "quarter", "year", "ytd", "total"
+GRANULARITIES = (MONTH, QUARTER, YEAR, YTD, TOTAL)
+
+# Path from a Facility to the id of its area at each level.
+_FACILITY_PATHS = {
+    FACILITY: "id",
+    SUBDISTRICT: "subdistrict_id",
+    DISTRICT: "district_id",
+    PROVINCE: "district__province_id",
+}
+
+
+def _group_path(level: str | None, *, via_facility: bool) -> str | None:
+    """The values() path of an area id, from a model with a ``facility`` foreign key
+    (``via_facility``) or from Facility itself."""
+    if level is None:
+        return None
+    if level not in _FACILITY_PATHS:
+        raise ValueError(f"unknown group level {level!r}")
+    if not via_facility:
+        return _FACILITY_PATHS[level]
+    return "facility_id" if level == FACILITY else f"facility__{_FACILITY_PATHS[level]}"
+
+
+def bucket_start(period: dt.date, granularity: str) -> dt.date:
+    """First month of the bucket a month falls in (a YTD bucket is keyed by its month)."""
+    if granularity in (MONTH, YTD):
+        return period
+    if granularity == QUARTER:
+        return dt.date(period.year, (period.month - 1) // 3 * 3 + 1, 1)
+    if granularity == YEAR:
+        return dt.date(period.year, 1, 1)
+    raise ValueError(f"unknown granularity {granularity!r}")
+
+
+def bucket_months(key: dt.date, granularity: str) -> list[dt.date]:
+    """Every month a bucket covers (YTD: January to the month)."""
+    if granularity == MONTH:
+        return [key]
+    if granularity == QUARTER:
+        return month_range(key, add_months(key, 2))
+    if granularity == YEAR:
+        return month_range(key, dt.date(key.year, 12, 1))
+    if granularity == YTD:
+        return month_range(dt.date(key.year, 1, 1), key)
+    raise ValueError(f"unknown granularity {granularity!r}")
 
 
 def indicators_with_elements(queryset: QuerySet[Indicator] | None = None) -> list[Indicator]:
@@ -57,6 +119,10 @@ class IndicatorValue:
             return True
         return self.denominator < self.indicator.small_number_threshold
 
+    @property
+    def has_data(self) -> bool:
+        return self.denominator is not None
+
 
 def _value(indicator: Indicator, numerator: int, denominator: Decimal | None) -> IndicatorValue:
     if denominator is None or denominator <= 0:
@@ -72,6 +138,25 @@ def _sum_expression(element_ids: Iterable[int]) -> Sum:
     )
 
 
+def member_month_filter(network: LearningNetwork, *, facility_ref: str, period_ref: str) -> Exists:
+    """True for a (facility, month) row when the facility was a member of ``network`` in that
+    month: joined on or before the month's end and not left before the month's start."""
+    return Exists(
+        NetworkMembership.objects.annotate(joined_month=TruncMonth("joined")).filter(
+            Q(left__isnull=True) | Q(left__gte=OuterRef(period_ref)),
+            network=network,
+            facility_id=OuterRef(facility_ref),
+            joined_month__lte=OuterRef(period_ref),
+        )
+    )
+
+
+def _is_member(month: dt.date, joined: dt.date | None, left: dt.date | None) -> bool:
+    if joined is not None and dt.date(joined.year, joined.month, 1) > month:
+        return False
+    return left is None or left >= month
+
+
 def indicator_values_by_period(
     *,
     indicators: Sequence[Indicator],
@@ -80,88 +165,348 @@ def indicator_values_by_period(
     end: dt.date,
     by_facility: bool = False,
     statuses: Sequence[str] = DEFAULT_STATUSES,
+    group_by: str | None = None,
+    granularity: str = MONTH,
+    network: LearningNetwork | None = None,
 ) -> dict[tuple, dict[str, IndicatorValue]]:
-    """Indicator values per month (and per facility when ``by_facility``).
+    """Indicator values per period bucket, for the facilities together or per area.
 
-    Returns ``{(period,) or (facility_id, period): {indicator_code: IndicatorValue}}`` for
-    every month in range. Two queries whatever the number of facilities or months: one
-    grouped sum over data values, one grouped sum over catchment targets (pro-rated as
-    annual / 12 per month, times the indicator's fraction).
+    ``group_by`` is None (all facilities together), "facility", "subdistrict", "district"
+    or "province" (``by_facility=True`` is the same as ``group_by="facility"``).
+    ``granularity`` is "month", "quarter", "year", "ytd" (cumulative from January of
+    the month's year to the month) or "total" (the whole range as one bucket). Only
+    months from ``start`` to ``end`` count (YTD buckets reach back to January); buckets
+    are keyed by their first month (YTD by the month, total by ``start``).
+
+    Returns ``{(bucket,) or (area_id, bucket): {indicator_code: IndicatorValue}}`` for every
+    bucket in range and every area with data or targets. A bucket without any report
+    has no value (``denominator`` None), never zero.
+
+    Catchment-target denominators are annual × fraction / 12 for every month of the
+    bucket (cumulative to month m: m × annual / 12). With ``network``, a facility's values
+    and targets count only for the months it was a member (joined ≤ month end, left empty
+    or ≥ month start), filtered in SQL.
+
+    Two queries whatever the number of facilities or months: one grouped sum over data
+    values, one grouped sum over catchment targets.
     """
-    group = ["facility_id", "period"] if by_facility else ["period"]
-    facility_ids = facilities.values("pk")
+    if by_facility:
+        group_by = FACILITY
+    sums = monthly_sums(
+        indicators=indicators,
+        facilities=facilities,
+        start=_first_month_needed(start, granularity),
+        end=end,
+        statuses=statuses,
+        group_by=group_by,
+        network=network,
+    )
+    return sums.values(start=start, end=end, granularity=granularity)
+
+
+def _first_month_needed(start: dt.date, granularity: str) -> dt.date:
+    return dt.date(start.year, 1, 1) if granularity == YTD else start
+
+
+MonthCell = tuple[bool, int, Decimal | None]  # (has data, numerator, denominator)
+
+
+@dataclass
+class MonthlySums:
+    """Per-area, per-month numerator and denominator sums of some indicators, fetched once
+    (see :func:`monthly_sums`) and combined into any buckets inside the fetched range."""
+
+    indicators: Sequence[Indicator]
+    group_by: str | None
+    months: list[dt.date]
+    cells: dict[object, list[dict[int, MonthCell]]]  # area id (or None) → one dict per month
+
+    @property
+    def groups(self) -> list:
+        return list(self.cells)
+
+    def values(
+        self, *, start: dt.date, end: dt.date, granularity: str = MONTH
+    ) -> dict[tuple, dict[str, IndicatorValue]]:
+        """Combine the months into buckets (see :func:`indicator_values_by_period`)."""
+        if granularity not in GRANULARITIES:
+            raise ValueError(f"unknown granularity {granularity!r}")
+        first = _first_month_needed(start, granularity)
+        if not self.months or first < self.months[0] or end > self.months[-1]:
+            raise ValueError("bucket range outside the fetched months")
+        lo, hi = self.months.index(first), self.months.index(end) + 1
+        months = self.months[lo:hi]
+        result: dict[tuple, dict[str, IndicatorValue]] = {}
+        for group, monthly in self.cells.items():
+            for key, chunk in _buckets(months, monthly[lo:hi], granularity, start):
+                values = {}
+                for indicator in self.indicators:
+                    values[indicator.code] = _combine(indicator, [m[indicator.pk] for m in chunk])
+                result[(key,) if self.group_by is None else (group, key)] = values
+        return result
+
+
+def _combine(indicator: Indicator, cells: list[MonthCell]) -> IndicatorValue:
+    if not any(has for has, _n, _d in cells):
+        return IndicatorValue(indicator, 0, None, None)
+    numerator = sum(n for _h, n, _d in cells)
+    denominators = [d for _h, _n, d in cells if d is not None]
+    denominator = sum(denominators, Decimal(0)) if denominators else None
+    return _value(indicator, numerator, denominator)
+
+
+def monthly_sums(
+    *,
+    indicators: Sequence[Indicator],
+    facilities: QuerySet[Facility],
+    start: dt.date,
+    end: dt.date,
+    statuses: Sequence[str] = DEFAULT_STATUSES,
+    group_by: str | None = None,
+    network: LearningNetwork | None = None,
+) -> MonthlySums:
+    """Two grouped queries (data values, catchment targets) for every month from ``start``
+    to ``end``; combine them with :meth:`MonthlySums.values` as often as needed."""
+    months = month_range(start, end)
+    sums = _value_sums(
+        indicators=indicators,
+        facilities=facilities,
+        start=start,
+        end=end,
+        group_by=group_by,
+        statuses=statuses,
+        network=network,
+    )
+    targets = _target_sums(
+        indicators=indicators,
+        facilities=facilities,
+        start=start,
+        end=end,
+        group_by=group_by,
+        network=network,
+    )
+    if group_by is None:
+        groups = [None]
+    else:
+        groups = sorted({key[0] for key in sums} | set(targets))
+    cells = {
+        group: [
+            _month_sums(indicators, sums.get((group, month)), targets.get(group, ()), month)
+            for month in months
+        ]
+        for group in groups
+    }
+    return MonthlySums(indicators, group_by, months, cells)
+
+
+def _month_sums(indicators, row, target_rows, month) -> dict[int, tuple[bool, int, Decimal | None]]:
+    """(has data, numerator, denominator) of each indicator for one area and month."""
+    annual: dict[str, int] = defaultdict(int)
+    has_target: set[str] = set()
+    for year, joined, left, kinds in target_rows:
+        if year == month.year and _is_member(month, joined, left):
+            for kind, total in kinds.items():
+                if total is not None:
+                    annual[kind] += total
+                    has_target.add(kind)
+    out = {}
+    for indicator in indicators:
+        if indicator.denominator_target:
+            kind = indicator.denominator_target
+            denominator = (
+                Decimal(annual[kind]) * indicator.denominator_target_fraction / 12
+                if kind in has_target
+                else None
+            )
+        else:
+            denominator = Decimal(row.get(f"d_{indicator.pk}") or 0) if row else None
+        if row is None:  # nothing reported this month: no value, not zero
+            out[indicator.pk] = (False, 0, denominator)
+        else:
+            out[indicator.pk] = (True, row.get(f"n_{indicator.pk}") or 0, denominator)
+    return out
+
+
+def _buckets(months, monthly, granularity, start):
+    """Yield (bucket key, monthly sums of the bucket) for the buckets reported."""
+    if granularity == TOTAL:
+        if months:
+            yield start, list(monthly)
+        return
+    if granularity == YTD:
+        for i, month in enumerate(months):
+            if month >= start:
+                first = months.index(dt.date(month.year, 1, 1)) if month.month > 1 else i
+                yield month, monthly[first : i + 1]
+        return
+    chunks: dict[dt.date, list] = {}
+    for month, sums in zip(months, monthly, strict=True):
+        chunks.setdefault(bucket_start(month, granularity), []).append(sums)
+    yield from chunks.items()
+
+
+def _value_sums(*, indicators, facilities, start, end, group_by, statuses, network):
+    """{(area id or None, month): row of n_<pk> / d_<pk> sums}: one grouped query."""
+    path = _group_path(group_by, via_facility=True)
+    group = [path, "period"] if path else ["period"]
     aggregates = {}
     for indicator in indicators:
         aggregates[f"n_{indicator.pk}"] = _sum_expression(e.pk for e in indicator.numerator.all())
         denominator_ids = [e.pk for e in indicator.denominator_elements.all()]
         if denominator_ids and not indicator.denominator_target:
             aggregates[f"d_{indicator.pk}"] = _sum_expression(denominator_ids)
-    rows = (
-        DataValue.objects.filter(
-            facility_id__in=facility_ids,
-            period__gte=start,
-            period__lte=end,
-            report__status__in=list(statuses),
+    rows = DataValue.objects.filter(
+        facility_id__in=facilities.values("pk"),
+        period__gte=start,
+        period__lte=end,
+        report__status__in=list(statuses),
+    )
+    if network is not None:
+        rows = rows.filter(
+            member_month_filter(network, facility_ref="facility_id", period_ref="period")
         )
-        .values(*group)
-        .annotate(**aggregates)
-        .order_by()
-    )
-    sums = {tuple(row[g] for g in group): row for row in rows}
-
-    targets = _target_sums(
-        indicators=indicators,
-        facility_ids=facility_ids,
-        start=start,
-        end=end,
-        by_facility=by_facility,
-    )
-    keys: list[tuple]
-    if by_facility:
-        ids = sorted({key[0] for key in sums} | {key[0] for key in targets})
-        keys = [(fid, period) for fid in ids for period in month_range(start, end)]
-    else:
-        keys = [(period,) for period in month_range(start, end)]
-
-    result: dict[tuple, dict[str, IndicatorValue]] = {}
-    for key in keys:
-        row = sums.get(key, {})
-        period = key[-1]
-        target_key = (key[0], period.year) if by_facility else (period.year,)
-        values = {}
-        for indicator in indicators:
-            if not row:  # nothing reported for this month: no value, not zero
-                values[indicator.code] = IndicatorValue(indicator, 0, None, None)
-                continue
-            numerator = row.get(f"n_{indicator.pk}") or 0
-            if indicator.denominator_target:
-                annual = targets.get(target_key, {}).get(indicator.denominator_target)
-                denominator = (
-                    None
-                    if annual is None
-                    else Decimal(annual) * indicator.denominator_target_fraction / 12
-                )
-            else:
-                denominator = Decimal(row.get(f"d_{indicator.pk}") or 0)
-            values[indicator.code] = _value(indicator, numerator, denominator)
-        result[key] = values
-    return result
+    rows = rows.values(*group).annotate(**aggregates).order_by()
+    return {(row[path] if path else None, row["period"]): row for row in rows}
 
 
-def _target_sums(*, indicators, facility_ids, start, end, by_facility) -> dict[tuple, dict]:
+def _target_sums(*, indicators, facilities, start, end, group_by, network) -> dict:
+    """{area id or None: [(year, joined, left, {kind: annual sum})]}: one grouped query.
+
+    With a network the rows are also grouped by membership dates, so that each month
+    sums only the targets of the facilities that were members then."""
     kinds = sorted({i.denominator_target for i in indicators if i.denominator_target})
     if not kinds:
         return {}
-    group = ["facility_id", "year"] if by_facility else ["year"]
-    rows = (
-        CatchmentTarget.objects.filter(
-            facility_id__in=facility_ids, year__gte=start.year, year__lte=end.year
-        )
-        .values(*group)
-        .annotate(**{kind: Sum(kind) for kind in kinds})
-        .order_by()
+    path = _group_path(group_by, via_facility=True)
+    group = [path, "year"] if path else ["year"]
+    rows = CatchmentTarget.objects.filter(
+        facility_id__in=facilities.values("pk"), year__gte=start.year, year__lte=end.year
     )
-    return {tuple(row[g] for g in group): row for row in rows}
+    if network is not None:
+        rows = rows.filter(facility__memberships__network=network)
+        group += ["facility__memberships__joined", "facility__memberships__left"]
+    rows = rows.values(*group).annotate(**{kind: Sum(kind) for kind in kinds}).order_by()
+    out: dict = defaultdict(list)
+    for row in rows:
+        out[row[path] if path else None].append(
+            (
+                row["year"],
+                row.get("facility__memberships__joined"),
+                row.get("facility__memberships__left"),
+                {kind: row[kind] for kind in kinds},
+            )
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class Completeness:
+    received: int
+    expected: int
+
+    @property
+    def rate(self) -> float | None:
+        return 100 * self.received / self.expected if self.expected else None
+
+
+def _expected_to_report(month, active, reporting_start, reporting_end) -> bool:
+    if (
+        reporting_start is not None
+        and dt.date(reporting_start.year, reporting_start.month, 1) > month
+    ):
+        return False
+    if reporting_end is not None:
+        return reporting_end >= month
+    return active
+
+
+def report_completeness(
+    *,
+    facilities: QuerySet[Facility],
+    start: dt.date,
+    end: dt.date,
+    group_by: str | None = None,
+    granularity: str = MONTH,
+    network: LearningNetwork | None = None,
+) -> dict[tuple, Completeness]:
+    """Reports received (submitted or approved) / reports expected, per area and bucket.
+
+    A facility is expected to report in the months of its reporting window (all months
+    while active when the window is open-ended) and, with ``network``, while a member.
+    Two grouped queries: reports counted per (area, month), facilities counted per (area,
+    reporting window[, membership dates]). Keys as :func:`indicator_values_by_period`.
+    """
+    query_start = dt.date(start.year, 1, 1) if granularity == YTD else start
+    months = month_range(query_start, end)
+    report_path = _group_path(group_by, via_facility=True)
+    reports = MonthlyReport.objects.filter(
+        facility_id__in=facilities.values("pk"),
+        period__gte=query_start,
+        period__lte=end,
+        status__in=list(RECEIVED_STATUSES),
+    )
+    if network is not None:
+        reports = reports.filter(
+            member_month_filter(network, facility_ref="facility_id", period_ref="period")
+        )
+    group = [report_path, "period"] if report_path else ["period"]
+    received = {
+        (row[report_path] if report_path else None, row["period"]): row["n"]
+        for row in reports.values(*group).annotate(n=Count("id")).order_by()
+    }
+    facility_path = _group_path(group_by, via_facility=False)
+    window = ["active", "reporting_start", "reporting_end"]
+    rows = facilities
+    if network is not None:
+        rows = rows.filter(memberships__network=network)
+        window += ["memberships__joined", "memberships__left"]
+    group = [facility_path, *window] if facility_path else window
+    expected_rows: dict = defaultdict(list)
+    for row in rows.values(*group).annotate(n=Count("id")).order_by():
+        expected_rows[row[facility_path] if facility_path else None].append(row)
+
+    groups = {key[0] for key in received} | set(expected_rows)
+    if group_by is None:
+        groups = {None}
+    result = {}
+    for group_id in groups:
+        monthly = []
+        for month in months:
+            expected = sum(
+                row["n"]
+                for row in expected_rows.get(group_id, ())
+                if _expected_to_report(
+                    month, row["active"], row["reporting_start"], row["reporting_end"]
+                )
+                and _is_member(month, row.get("memberships__joined"), row.get("memberships__left"))
+            )
+            monthly.append((received.get((group_id, month), 0), expected))
+        for key, chunk in _buckets(months, monthly, granularity, start):
+            completeness = Completeness(sum(r for r, _e in chunk), sum(e for _r, e in chunk))
+            result[(key,) if group_by is None else (group_id, key)] = completeness
+    return result
+
+
+@dataclass(frozen=True)
+class Annotation:
+    """A dated note drawn on trend charts (a PDSA cycle, a learning session…)."""
+
+    date: dt.date
+    label: str
+    kind: str
+    url: str = ""
+
+
+def chart_annotations(
+    *, facilities: QuerySet[Facility], start: dt.date, end: dt.date, network=None
+):
+    """Annotations for trend charts of these facilities (or network) between two months.
+
+    The hook the improvement app will fill: PDSA cycles (start and end), learning sessions
+    and coaching visits of the facilities or network, as :class:`Annotation` objects
+    ordered by date. No query is made until that app exists; it returns an empty list.
+    """
+    return []
 
 
 def latest_reports(facility_ids: Iterable[int]) -> dict[int, MonthlyReport]:

@@ -1,1 +1,258 @@
-"""Monthly reporting: entry form, workflow, history, completeness, Excel round-trip."""
+"""Monthly reporting: entry form, workflow, history, completeness, notifications."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from facilities.models import District, Facility, LearningNetwork
+
+from .. import services
+from ..entry import ReportEntryForm, build_sections, initial_from_report, live_indicator_data
+from ..models import DataElement, MonthlyReport, Notification
+from ..periods import add_months, last_complete_month, month_range, month_start, parse_period
+from ..report_selectors import completeness_grid, report_history, reports_for_month
+
+
+def _facility_and_period(request, code: str, period: str):
+    facility = get_object_or_404(
+        Facility.objects.visible_to(request.user).select_related("district__province"), code=code
+    )
+    month = parse_period(period)
+    if month is None or month > month_start(timezone.localdate()):
+        raise Http404(_("No such month."))
+    return facility, month
+
+
+@require_GET
+@login_required
+def report_list(request):
+    default = last_complete_month(timezone.localdate())
+    period = parse_period(request.GET.get("month", "")) or default
+    rows = reports_for_month(user=request.user, period=period, status=request.GET.get("status"))
+    page = Paginator(rows, 100).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "indicators/reports/report_list.html",
+        {
+            "page": page,
+            "period": period,
+            "previous": add_months(period, -1),
+            "next": add_months(period, 1) if add_months(period, 1) <= default else None,
+            "status": request.GET.get("status", ""),
+            "statuses": MonthlyReport.Status.choices,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def report_entry(request, code, period):
+    facility, month = _facility_and_period(request, code, period)
+    report = MonthlyReport.objects.filter(facility=facility, period=month).first()
+    editable = (
+        services.can_edit(request.user, report)
+        if report
+        else services.can_create(request.user, facility)
+    )
+    elements = list(DataElement.objects.all())
+    validation = conflict = None
+    if request.method == "POST":
+        if not editable:
+            raise PermissionDenied(_("This report cannot be edited."))
+        form = ReportEntryForm(request.POST, elements=elements)
+        outcome = _save_or_submit(request, form, facility, month, report)
+        if outcome.redirect:
+            return redirect(request.path)
+        report, validation, conflict = outcome.report, outcome.validation, outcome.conflict
+        if outcome.version:
+            form.data = form.data.copy()
+            form.data["version"] = outcome.version
+    else:
+        form = ReportEntryForm(
+            initial=initial_from_report(report), elements=elements, read_only=not editable
+        )
+        if report is not None and editable and report.values.exists():
+            validation = services.report_validate(report)
+    return render(
+        request,
+        "indicators/reports/report_entry.html",
+        {
+            "facility": facility,
+            "period": month,
+            "report": report,
+            "form": form,
+            "sections": build_sections(
+                form, facility=facility, period=month, validation=validation
+            ),
+            "validation": validation,
+            "conflict": conflict,
+            "editable": editable,
+            "can_review": report is not None and services.can_review(request.user, report),
+            "live_indicators": live_indicator_data(facility, month),
+            "previous": add_months(month, -1),
+            "next": add_months(month, 1)
+            if add_months(month, 1) <= month_start(timezone.localdate())
+            else None,
+        },
+    )
+
+
+class _Outcome:
+    def __init__(
+        self, *, redirect=False, report=None, validation=None, conflict=None, version=None
+    ):
+        self.redirect, self.report, self.validation = redirect, report, validation
+        self.conflict, self.version = conflict, version
+
+
+def _save_or_submit(request, form, facility, month, report) -> _Outcome:
+    """Save the typed values; submit too when asked. Nothing typed is lost on a refusal:
+    the form is shown again with the user's values."""
+    if not form.is_valid():
+        messages.error(request, _("Some values are not valid: nothing was saved. See below."))
+        return _Outcome(report=report)
+    user = request.user
+    try:
+        if report is None:
+            report = services.report_create(facility=facility, period=month, user=user)
+        saved = services.report_save(
+            report=report,
+            user=user,
+            values=form.values(),
+            comments=form.comments(),
+            expected_version=form.cleaned_data["version"],
+        ).report
+    except services.ReportConflict as conflict:
+        messages.error(request, conflict.message)
+        report.refresh_from_db()
+        return _Outcome(report=report, conflict=conflict, version=report.version)
+    except services.ReportError as error:
+        messages.error(request, error.message)
+        return _Outcome(report=report)
+    if request.POST.get("action") != "submit":
+        messages.success(request, _("Draft saved."))
+        return _Outcome(redirect=True)
+    try:
+        services.report_submit(report=saved, user=user)
+    except services.ReportInvalid as invalid:
+        messages.error(request, invalid.message + " " + _("Your values were saved as a draft."))
+        return _Outcome(report=saved, validation=invalid.result, version=saved.version)
+    except services.ReportError as error:
+        messages.error(request, error.message)
+        return _Outcome(report=saved, version=saved.version)
+    messages.success(request, _("Report submitted to the district health office."))
+    return _Outcome(redirect=True)
+
+
+@require_POST
+@login_required
+def report_review(request, code, period):
+    facility, month = _facility_and_period(request, code, period)
+    report = get_object_or_404(MonthlyReport, facility=facility, period=month)
+    action = request.POST.get("action")
+    reason = request.POST.get("reason", "")
+    calls = {
+        "approve": (
+            lambda: services.report_approve(report=report, user=request.user),
+            _("Report approved."),
+        ),
+        "return": (
+            lambda: services.report_return(report=report, user=request.user, reason=reason),
+            _("Report returned to the facility."),
+        ),
+        "reopen": (
+            lambda: services.report_reopen(report=report, user=request.user, reason=reason),
+            _("Report reopened."),
+        ),
+    }
+    if action not in calls:
+        messages.error(request, _("Unknown action."))
+    else:
+        call, success = calls[action]
+        try:
+            call()
+            messages.success(request, success)
+        except services.ReportError as error:
+            messages.error(request, error.message)
+    return redirect("indicators:report_entry", code=facility.code, period=period)
+
+
+@require_GET
+@login_required
+def report_history_view(request, code, period):
+    facility, month = _facility_and_period(request, code, period)
+    report = get_object_or_404(MonthlyReport, facility=facility, period=month)
+    return render(
+        request,
+        "indicators/reports/report_history.html",
+        {"facility": facility, "report": report, "entries": report_history(report)},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def notification_list(request):
+    if request.method == "POST":
+        services.notifications_mark_read(user=request.user)
+        return redirect(reverse("indicators:notifications"))
+    notifications = (
+        Notification.objects.filter(user=request.user)
+        .select_related("report__facility", "actor")
+        .order_by("-created_at")[:100]
+    )
+    return render(
+        request, "indicators/reports/notifications.html", {"notifications": notifications}
+    )
+
+
+@require_GET
+@login_required
+def completeness(request):
+    """District page: facilities × months status, completeness and timeliness."""
+    districts = District.objects.visible_to(request.user).filter(facilities__isnull=False)
+    code = request.GET.get("district")
+    district = (
+        get_object_or_404(districts.distinct(), code=code)
+        if code
+        else districts.order_by("code").first()
+    )
+    if district is None:
+        raise Http404(_("No district in your scope."))
+    network = None
+    if request.GET.get("network"):
+        network = get_object_or_404(
+            LearningNetwork.objects.visible_to(request.user), slug=request.GET["network"]
+        )
+    today = timezone.localdate()
+    end = parse_period(request.GET.get("end", "")) or last_complete_month(today)
+    start = parse_period(request.GET.get("start", "")) or add_months(end, -11)
+    if start > end or len(month_range(start, end)) > 36:
+        messages.error(request, _("Choose a range of 1 to 36 months, start before end."))
+        end = last_complete_month(today)
+        start = add_months(end, -11)
+    grid = completeness_grid(
+        facilities=Facility.objects.visible_to(request.user).filter(district=district),
+        months=month_range(start, end),
+        today=today,
+        network=network,
+    )
+    return render(
+        request,
+        "indicators/reports/completeness.html",
+        {
+            "grid": grid,
+            "district": district,
+            "districts": districts.distinct().order_by("code"),
+            "network": network,
+            "networks": LearningNetwork.objects.visible_to(request.user),
+            "start": start,
+            "end": end,
+        },
+    )

@@ -1,0 +1,198 @@
+"""The area a dashboard or API call is about, resolved from the URL in one place.
+
+Exactly one of ``network=<slug>``, ``province=<code>``, ``district=<code>``,
+``subdistrict=<code>`` or ``facility=<code>``; none means everything the user can see.
+Every lookup starts from the user's scope (``visible_to``), so a code or slug that does
+not exist or lies outside the scope is a 404, never a hint that it exists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import Count, QuerySet
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from facilities.models import District, Facility, LearningNetwork, Province, Subdistrict
+
+from .selectors import DISTRICT, FACILITY, PROVINCE, SUBDISTRICT
+
+AREA_PARAMS = ("network", "province", "district", "subdistrict", "facility")
+ALL = "all"
+NETWORK = "network"
+
+# The level whose areas are the rows of a page about an area of each level.
+CHILD_LEVEL = {
+    PROVINCE: DISTRICT,
+    DISTRICT: SUBDISTRICT,
+    SUBDISTRICT: FACILITY,
+    FACILITY: FACILITY,
+    NETWORK: FACILITY,
+}
+
+
+class AreaError(ValueError):
+    """A malformed area selection the user can fix (e.g. two areas at once)."""
+
+
+@dataclass
+class Crumb:
+    label: str
+    param: str | None = None
+    code: str | None = None
+
+    @property
+    def query(self) -> dict[str, str]:
+        return {self.param: self.code} if self.param else {}
+
+
+@dataclass
+class Area:
+    """A set of facilities visible to the user, with what the pages need to describe it."""
+
+    level: str  # "all", "network", "province", "district", "subdistrict" or "facility"
+    name: str
+    facilities: QuerySet[Facility]
+    child_level: str
+    obj: object | None = None
+    network: LearningNetwork | None = None
+    param: str | None = None
+    code: str | None = None
+    parents: list[Crumb] = field(default_factory=list)
+
+    @property
+    def query(self) -> dict[str, str]:
+        """The URL parameter that selects this area again."""
+        return {self.param: self.code} if self.param else {}
+
+    @property
+    def crumbs(self) -> list[Crumb]:
+        return [*self.parents, Crumb(self.name, self.param, self.code)]
+
+
+def resolve_area(user, params) -> Area:
+    """The area named by ``params`` (a QueryDict or dict), scoped to ``user``.
+
+    Raises Http404 for an unknown or out-of-scope code and :class:`AreaError` when more
+    than one area is named. One or two queries.
+    """
+    named = [(key, params.get(key)) for key in AREA_PARAMS if params.get(key)]
+    if len(named) > 1:
+        raise AreaError(
+            _("Choose one area at a time (network, province, district, kecamatan or facility).")
+        )
+    visible = Facility.objects.visible_to(user)
+    root = Crumb(_("All my areas"))
+    if not named:
+        return _everything(visible, root)
+    key, code = named[0]
+    if key == NETWORK:
+        network = LearningNetwork.objects.visible_to(user).filter(slug=code).first()
+        if network is None:
+            raise Http404
+        return Area(
+            level=NETWORK,
+            name=network.name,
+            facilities=visible.filter(memberships__network=network),
+            child_level=FACILITY,
+            obj=network,
+            network=network,
+            param=NETWORK,
+            code=network.slug,
+            parents=[root],
+        )
+    if key == PROVINCE:
+        province = Province.objects.filter(code=code, districts__facilities__in=visible).first()
+        if province is None:
+            raise Http404
+        return Area(
+            level=PROVINCE,
+            name=province.name,
+            facilities=visible.filter(district__province=province),
+            child_level=DISTRICT,
+            obj=province,
+            param=PROVINCE,
+            code=province.code,
+            parents=[root],
+        )
+    if key == DISTRICT:
+        district = (
+            District.objects.visible_to(user).select_related("province").filter(code=code).first()
+        )
+        if district is None:
+            raise Http404
+        return Area(
+            level=DISTRICT,
+            name=district.name,
+            facilities=visible.filter(district=district),
+            child_level=SUBDISTRICT,
+            obj=district,
+            param=DISTRICT,
+            code=district.code,
+            parents=[root, _province_crumb(district.province)],
+        )
+    if key == SUBDISTRICT:
+        subdistrict = (
+            Subdistrict.objects.select_related("district__province")
+            .filter(code=code, facilities__in=visible)
+            .first()
+        )
+        if subdistrict is None:
+            raise Http404
+        district = subdistrict.district
+        return Area(
+            level=SUBDISTRICT,
+            name=_("Kec. %(name)s") % {"name": subdistrict.name},
+            facilities=visible.filter(subdistrict=subdistrict),
+            child_level=FACILITY,
+            obj=subdistrict,
+            param=SUBDISTRICT,
+            code=subdistrict.code,
+            parents=[root, _province_crumb(district.province), _district_crumb(district)],
+        )
+    facility = visible.select_related("subdistrict__district__province").filter(code=code).first()
+    if facility is None:
+        raise Http404
+    subdistrict = facility.subdistrict
+    return Area(
+        level=FACILITY,
+        name=facility.name,
+        facilities=visible.filter(pk=facility.pk),
+        child_level=FACILITY,
+        obj=facility,
+        param=FACILITY,
+        code=facility.code,
+        parents=[
+            root,
+            _province_crumb(subdistrict.district.province),
+            _district_crumb(subdistrict.district),
+            Crumb(_("Kec. %(name)s") % {"name": subdistrict.name}, SUBDISTRICT, subdistrict.code),
+        ],
+    )
+
+
+def _province_crumb(province: Province) -> Crumb:
+    return Crumb(province.name, PROVINCE, province.code)
+
+
+def _district_crumb(district: District) -> Crumb:
+    return Crumb(district.name, DISTRICT, district.code)
+
+
+def _everything(visible: QuerySet[Facility], root: Crumb) -> Area:
+    """Everything visible; rows are the highest level with more than one area (one query)."""
+    counts = visible.aggregate(
+        provinces=Count("district__province", distinct=True),
+        districts=Count("district", distinct=True),
+        subdistricts=Count("subdistrict", distinct=True),
+    )
+    if counts["provinces"] > 1:
+        child = PROVINCE
+    elif counts["districts"] > 1:
+        child = DISTRICT
+    elif counts["subdistricts"] > 1:
+        child = SUBDISTRICT
+    else:
+        child = FACILITY
+    return Area(level=ALL, name=root.label, facilities=visible, child_level=child)

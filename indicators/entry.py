@@ -1,0 +1,174 @@
+"""The monthly entry form: one field and one comment per data element, by section."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django import forms
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from facilities.models import CatchmentTarget, Facility
+
+from .models import DataElement, DataValue, Indicator, MonthlyReport, Section
+from .periods import add_months
+from .validation import ValidationResult
+
+MAX_VALUE = 1_000_000
+
+
+def value_field(code: str) -> str:
+    return f"v_{code}"
+
+
+def comment_field(code: str) -> str:
+    return f"c_{code}"
+
+
+class ReportEntryForm(forms.Form):
+    """Values are optional whole numbers ≥ 0; a comment may go with each."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    def __init__(self, *args, elements: list[DataElement], read_only: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.elements = elements
+        for element in elements:
+            self.fields[value_field(element.code)] = forms.IntegerField(
+                label=element.name,
+                required=False,
+                min_value=0,
+                max_value=MAX_VALUE,
+                help_text=element.help_text,
+                disabled=read_only,
+                error_messages={
+                    "invalid": _("Enter a whole number (0, 1, 2 …)."),
+                    "min_value": _("The number cannot be negative."),
+                    "max_value": _("This number is too large for one month."),
+                },
+                widget=forms.NumberInput(
+                    attrs={
+                        "inputmode": "numeric",
+                        "pattern": "[0-9]*",
+                        "min": 0,
+                        "step": 1,
+                        "class": "form-control form-control-lg text-end",
+                        "data-code": element.code,
+                        "autocomplete": "off",
+                    }
+                ),
+            )
+            self.fields[comment_field(element.code)] = forms.CharField(
+                label=_("Comment"),
+                required=False,
+                max_length=1000,
+                disabled=read_only,
+                widget=forms.TextInput(
+                    attrs={
+                        "class": "form-control form-control-sm",
+                        "data-comment-for": element.code,
+                    }
+                ),
+            )
+
+    def values(self) -> dict[str, int | None]:
+        return {e.code: self.cleaned_data.get(value_field(e.code)) for e in self.elements}
+
+    def comments(self) -> dict[str, str]:
+        return {e.code: self.cleaned_data.get(comment_field(e.code)) or "" for e in self.elements}
+
+
+def initial_from_report(report: MonthlyReport | None) -> dict:
+    initial = {"version": report.version if report else 1}
+    if report is not None:
+        for code, value, comment in report.values.values_list("element__code", "value", "comment"):
+            initial[value_field(code)] = value
+            initial[comment_field(code)] = comment
+    return initial
+
+
+@dataclass
+class EntryRow:
+    element: DataElement
+    value: forms.BoundField
+    comment: forms.BoundField
+    last_month: int | None
+    last_year: int | None
+    findings: list = field(default_factory=list)
+
+
+@dataclass
+class EntrySection:
+    code: str
+    label: str
+    rows: list[EntryRow]
+
+
+def reference_values(facility: Facility, period: dt.date) -> dict[tuple[str, dt.date], int]:
+    """Last month's and the same month last year's values (submitted or approved)."""
+    rows = DataValue.objects.filter(
+        facility=facility,
+        period__in=[add_months(period, -1), add_months(period, -12)],
+        report__status__in=[MonthlyReport.Status.SUBMITTED, MonthlyReport.Status.APPROVED],
+    ).values_list("element__code", "period", "value")
+    return {(code, p): value for code, p, value in rows}
+
+
+def build_sections(
+    form: ReportEntryForm,
+    *,
+    facility: Facility,
+    period: dt.date,
+    validation: ValidationResult | None = None,
+) -> list[EntrySection]:
+    references = reference_values(facility, period)
+    findings = validation.by_element() if validation else {}
+    labels = dict(Section.choices)
+    sections: dict[str, EntrySection] = {}
+    for element in form.elements:
+        section = sections.setdefault(
+            element.section, EntrySection(element.section, labels[element.section], [])
+        )
+        section.rows.append(
+            EntryRow(
+                element=element,
+                value=form[value_field(element.code)],
+                comment=form[comment_field(element.code)],
+                last_month=references.get((element.code, add_months(period, -1))),
+                last_year=references.get((element.code, add_months(period, -12))),
+                findings=findings.get(element.code, []),
+            )
+        )
+    order = list(Section.values)
+    return sorted(sections.values(), key=lambda s: order.index(s.code))
+
+
+def live_indicator_data(facility: Facility, period: dt.date) -> list[dict]:
+    """Indicator definitions for the page's live preview: the browser computes
+    Σ numerator / denominator × factor as the user types."""
+    target = CatchmentTarget.objects.filter(facility=facility, year=period.year).first()
+    indicators = Indicator.objects.filter(Q(is_key=True) | Q(is_coverage=True)).prefetch_related(
+        "numerator", "denominator_elements"
+    )
+    data = []
+    for indicator in indicators:
+        monthly_target = None
+        if indicator.denominator_target:
+            if target is None:
+                continue  # no catchment target: coverage cannot be computed
+            annual = getattr(target, indicator.denominator_target)
+            monthly_target = float(annual * indicator.denominator_target_fraction / 12)
+        data.append(
+            {
+                "code": indicator.code,
+                "name": indicator.name,
+                "unit": indicator.unit,
+                "factor": indicator.factor,
+                "numerator": [e.code for e in indicator.numerator.all()],
+                "denominator": [e.code for e in indicator.denominator_elements.all()],
+                "monthly_target": monthly_target,
+                "threshold": indicator.small_number_threshold,
+            }
+        )
+    return data
