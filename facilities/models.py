@@ -108,8 +108,7 @@ def roles_for_facility(user, facility: Facility) -> set[str]:
             a.is_national
             or a.facility_id == facility.pk
             or a.district_id == facility.district_id
-            or a.province_id
-            and a.province_id == facility.district.province_id
+            or (a.province_id and a.province_id == facility.district.province_id)
         ):
             roles.add(a.role)
         elif a.network_id:

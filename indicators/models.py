@@ -310,6 +310,9 @@ class ReportEvent(models.Model):
         verbose_name = _("report event")
         verbose_name_plural = _("report events")
 
+    def __str__(self) -> str:
+        return f"{self.report} {self.action} v{self.version}"
+
 
 class ValueChange(models.Model):
     """Audit of one value: old → new, by whom, in which report version."""
@@ -331,6 +334,9 @@ class ValueChange(models.Model):
         verbose_name = _("value change")
         verbose_name_plural = _("value changes")
         indexes = [models.Index(fields=["report", "version"])]
+
+    def __str__(self) -> str:
+        return f"{self.element_id}: {self.old_value} → {self.new_value}"
 
 
 class Notification(models.Model):
@@ -360,6 +366,9 @@ class Notification(models.Model):
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
         indexes = [models.Index(fields=["user", "read_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.report_id} → {self.user_id}"
 
     @property
     def text(self) -> str:

@@ -93,6 +93,37 @@ def bucket_months(key: dt.date, granularity: str) -> list[dt.date]:
     raise ValueError(f"unknown granularity {granularity!r}")
 
 
+@dataclass(frozen=True)
+class Window:
+    """The months a dashboard summarises and the window it is compared with."""
+
+    span: str
+    start: dt.date
+    end: dt.date
+    previous_start: dt.date
+    previous_end: dt.date
+
+
+SPAN_LENGTH = {MONTH: 1, QUARTER: 3, YEAR: 12, YTD: 12}
+
+
+def span_window(period: dt.date, span: str, *, last_month: dt.date) -> Window:
+    """The window of a span containing ``period``: the month, its quarter, its calendar
+    year or January to the month (YTD). Quarter and year stop at ``last_month`` (no future
+    months). The previous window is the same months one span earlier (last month, the
+    quarter before, the same months last year)."""
+    if span in (MONTH, YTD):
+        start = period if span == MONTH else dt.date(period.year, 1, 1)
+        end = period
+    elif span in (QUARTER, YEAR):
+        start = bucket_start(period, span)
+        end = min(bucket_months(start, span)[-1], max(last_month, period))
+    else:
+        raise ValueError(f"unknown span {span!r}")
+    shift = -SPAN_LENGTH[span]
+    return Window(span, start, end, add_months(start, shift), add_months(end, shift))
+
+
 def indicators_with_elements(queryset: QuerySet[Indicator] | None = None) -> list[Indicator]:
     """Indicators with their numerator and denominator element ids loaded (3 queries)."""
     queryset = Indicator.objects.all() if queryset is None else queryset
@@ -285,10 +316,7 @@ def monthly_sums(
         group_by=group_by,
         network=network,
     )
-    if group_by is None:
-        groups = [None]
-    else:
-        groups = sorted({key[0] for key in sums} | set(targets))
+    groups = [None] if group_by is None else sorted({key[0] for key in sums} | set(targets))
     cells = {
         group: [
             _month_sums(indicators, sums.get((group, month)), targets.get(group, ()), month)

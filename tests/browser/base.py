@@ -87,6 +87,8 @@ class BrowserTestCase(StaticLiveServerTestCase):
         from selenium.webdriver.support.ui import WebDriverWait
 
         old_page = self.browser.find_element("tag name", "html")
+        # centre it first: sticky bars must not cover what a user would click
+        self.browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
         element.click()
         WebDriverWait(self.browser, 10).until(expected_conditions.staleness_of(old_page))
 

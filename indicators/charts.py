@@ -1,0 +1,322 @@
+"""From indicator series to charts, summary marks and sentences a user can read.
+
+Glue between the selectors (sums) and ``stats.py`` (pure maths): picks the chart for an
+indicator, puts values on the chart's scale and back to display units, names the rule
+that fired in words (translated), and gives the PWS-KIA status.
+
+Rule sets: run charts use the Anhøj rules (a run longer than round(log2 n) + 3, too few
+crossings); control charts flag points outside the 3-sigma limits plus the Anhøj runs
+around the centre line (as qicharts2); the summary marks on the overview use the NHS
+"Making Data Count" rules on the latest point (outside the limits, 2 of 3 beyond 2 sigma,
+a shift of 7, a trend of 7).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from . import stats
+from .models import Indicator
+from .selectors import IndicatorValue
+
+RUN, P, LANEY_P, U, I_CHART, AUTO = "run", "p", "laney_p", "u", "i", "auto"
+CHART_CHOICES = [
+    (AUTO, gettext_lazy("Automatic")),
+    (RUN, gettext_lazy("Run chart (median, Anhøj rules)")),
+    (P, gettext_lazy("p chart (proportions)")),
+    (LANEY_P, gettext_lazy("Laney p′ chart (large denominators)")),
+    (U, gettext_lazy("u chart (rates)")),
+    (I_CHART, gettext_lazy("I chart (XmR)")),
+]
+# Fewer points than this and the automatic choice is a run chart (Making Data Count asks
+# for at least 15 points before control limits mean much).
+MIN_POINTS_FOR_CONTROL = 15
+# Mean denominator above which proportions are over-dispersed in practice: Laney p′.
+LANEY_MEAN_DENOMINATOR = 1000
+
+PWS_BAIK, PWS_KURANG, PWS_CUKUP, PWS_JELEK = "baik", "kurang", "cukup", "jelek"
+PWS_LABELS = {
+    PWS_BAIK: gettext_lazy("Baik (above target, rising)"),
+    PWS_KURANG: gettext_lazy("Kurang (above target, falling)"),
+    PWS_CUKUP: gettext_lazy("Cukup (below target, rising)"),
+    PWS_JELEK: gettext_lazy("Jelek (below target, falling)"),
+}
+
+
+def month_label(month: dt.date) -> str:
+    return date_format(month, "YEAR_MONTH_FORMAT")
+
+
+def uses_target_denominator(indicator: Indicator) -> bool:
+    return bool(indicator.denominator_target)
+
+
+def auto_chart(indicator: Indicator, cells: Sequence[IndicatorValue]) -> str:
+    """Run chart for short series; else I chart for coverage against a catchment target
+    (it can exceed 100 %), p chart for proportions, Laney p′ when denominators are large."""
+    with_value = [c for c in cells if c.value is not None]
+    if len(with_value) < MIN_POINTS_FOR_CONTROL:
+        return RUN
+    return control_kind(indicator, cells)
+
+
+def control_kind(indicator: Indicator, cells: Sequence[IndicatorValue]) -> str:
+    if uses_target_denominator(indicator):
+        return I_CHART
+    denominators = [float(c.denominator) for c in cells if c.value is not None]
+    if denominators and sum(denominators) / len(denominators) > LANEY_MEAN_DENOMINATOR:
+        return LANEY_P
+    return P
+
+
+def allowed_charts(indicator: Indicator) -> list[str]:
+    """Charts that make sense for an indicator (p charts need element denominators)."""
+    if uses_target_denominator(indicator):
+        return [AUTO, RUN, I_CHART]
+    return [AUTO, RUN, P, LANEY_P, U, I_CHART]
+
+
+def _counts(indicator, cells):
+    numerators = [c.numerator if c.value is not None else None for c in cells]
+    denominators = [float(c.denominator) if c.value is not None else None for c in cells]
+    return numerators, denominators
+
+
+def build_chart(indicator: Indicator, cells: Sequence[IndicatorValue], kind: str):
+    """(chart, scale): the stats result and the factor from its scale to display units."""
+    if kind == RUN:
+        return stats.run_chart([c.value for c in cells]), 1.0
+    if kind == I_CHART:
+        lower = 0.0
+        return stats.i_chart([c.value for c in cells], lower_bound=lower), 1.0
+    numerators, denominators = _counts(indicator, cells)
+    function = {P: stats.p_chart, LANEY_P: stats.laney_p_chart, U: stats.u_chart}[kind]
+    return function(numerators, denominators), float(indicator.factor)
+
+
+def target_on_scale(indicator: Indicator, scale: float) -> float | None:
+    return None if indicator.target is None else float(indicator.target) / scale
+
+
+# ----------------------------------------------------------------------------- words
+
+
+def describe_signal(signal: stats.Signal, months: Sequence[dt.date], *, run_chart: bool) -> str:
+    """One sentence for a rule that fired, e.g. "8 points in a row above the median since
+    March 2025"."""
+    since = month_label(months[signal.start])
+    until = month_label(months[signal.end])
+    up = signal.direction == stats.UP
+    values = {"n": signal.points, "since": since, "until": until}
+    if signal.code in (stats.SIGNAL_LONG_RUN, stats.SIGNAL_SHIFT_7, stats.SIGNAL_IHI_SHIFT):
+        if run_chart:
+            text = (
+                _("%(n)s points in a row above the median since %(since)s")
+                if up
+                else _("%(n)s points in a row below the median since %(since)s")
+            )
+        else:
+            text = (
+                _("%(n)s points in a row above the centre line since %(since)s")
+                if up
+                else _("%(n)s points in a row below the centre line since %(since)s")
+            )
+        return text % values
+    if signal.code == stats.SIGNAL_FEW_CROSSINGS:
+        return (
+            _(
+                "Too few crossings of the centre line from %(since)s to %(until)s: "
+                "the data are not varying at random"
+            )
+            % values
+        )
+    if signal.code == stats.SIGNAL_OUTSIDE_LIMITS:
+        if signal.start == signal.end:
+            text = (
+                _("%(since)s is above the upper control limit")
+                if up
+                else _("%(since)s is below the lower control limit")
+            )
+        else:
+            text = _("A point outside the control limits in %(until)s")
+        return text % values
+    if signal.code == stats.SIGNAL_TWO_OF_THREE:
+        return (
+            _("2 of the 3 latest points are above 2 sigma (to %(until)s)")
+            if up
+            else _("2 of the 3 latest points are below 2 sigma (to %(until)s)")
+        ) % values
+    if signal.code in (stats.SIGNAL_TREND_7, stats.SIGNAL_IHI_TREND):
+        return (
+            _("%(n)s points in a row rising since %(since)s")
+            if up
+            else _("%(n)s points in a row falling since %(since)s")
+        ) % values
+    return signal.code
+
+
+# ----------------------------------------------------------------------------- summary marks
+
+VARIATION_LABELS = {
+    stats.VARIATION_IMPROVEMENT: gettext_lazy("Special cause: improvement"),
+    stats.VARIATION_CONCERN: gettext_lazy("Special cause: concern"),
+    stats.VARIATION_COMMON: gettext_lazy("Common cause variation"),
+    stats.VARIATION_NOT_EVALUATED: gettext_lazy("Not enough data"),
+}
+ASSURANCE_LABELS = {
+    stats.ASSURANCE_MET: gettext_lazy("Target consistently met"),
+    stats.ASSURANCE_MISSED: gettext_lazy("Target consistently missed"),
+    stats.ASSURANCE_HIT_AND_MISS: gettext_lazy("Hit and miss: target inside the limits"),
+    stats.ASSURANCE_NONE: gettext_lazy("No target or no limits"),
+}
+
+
+@dataclass(frozen=True)
+class SummaryMarks:
+    variation: str
+    assurance: str
+    variation_label: str
+    assurance_label: str
+    rule_text: str  # the rule that fired, in words ("" for common cause)
+    chart: str
+
+
+def summary_marks(
+    indicator: Indicator, months: Sequence[dt.date], cells: Sequence[IndicatorValue]
+) -> SummaryMarks:
+    """Making Data Count variation and assurance from a monthly series (p chart for
+    element proportions, Laney p′ when denominators are large, I chart for coverage)."""
+    kind = control_kind(indicator, cells)
+    chart, scale = build_chart(indicator, cells, kind)
+    result = stats.variation_assurance(
+        chart, direction=indicator.direction, target=target_on_scale(indicator, scale)
+    )
+    rule_text = ""
+    if result.signals:
+        first = next(s for s in result.signals if s.code == result.rule)
+        rule_text = describe_signal(first, months, run_chart=False)
+    return SummaryMarks(
+        variation=result.variation,
+        assurance=result.assurance,
+        variation_label=str(VARIATION_LABELS[result.variation]),
+        assurance_label=str(ASSURANCE_LABELS[result.assurance]),
+        rule_text=rule_text,
+        chart=kind,
+    )
+
+
+# ----------------------------------------------------------------------------- series payload
+
+
+@dataclass
+class Series:
+    """A chart of one indicator for one area, in display units, ready for JSON."""
+
+    indicator: Indicator
+    kind: str
+    months: list[dt.date]
+    points: list[dict]
+    signals: list[dict]
+    target: float | None
+    centre_label: str
+    annotations: list[dict] = field(default_factory=list)
+
+    def as_json(self) -> dict:
+        return {
+            "indicator": {
+                "code": self.indicator.code,
+                "name": self.indicator.name,
+                "unit": self.indicator.unit,
+                "direction": self.indicator.direction,
+                "factor": self.indicator.factor,
+            },
+            "chart": self.kind,
+            "target": self.target,
+            "centre_label": self.centre_label,
+            "points": self.points,
+            "signals": self.signals,
+            "annotations": self.annotations,
+        }
+
+
+def _display(x: float | None, scale: float) -> float | None:
+    return None if x is None else round(x * scale, 4)
+
+
+def build_series(
+    indicator: Indicator,
+    months: Sequence[dt.date],
+    cells: Sequence[IndicatorValue],
+    kind: str = AUTO,
+    annotations: Sequence = (),
+) -> Series:
+    """Chart ``cells`` (one per month) with the chosen chart and describe its signals."""
+    if kind == AUTO:
+        kind = auto_chart(indicator, cells)
+    chart, scale = build_chart(indicator, cells, kind)
+    points = []
+    for month, cell, point in zip(months, cells, chart.points, strict=True):
+        points.append(
+            {
+                "period": month.strftime("%Y-%m"),
+                "label": month_label(month),
+                "numerator": cell.numerator if cell.has_data else None,
+                "denominator": float(cell.denominator) if cell.has_data else None,
+                "value": None if cell.value is None else round(cell.value, 4),
+                "small_number": cell.has_data and cell.show_counts,
+                "centre": _display(point.centre, scale),
+                "lcl": _display(point.lcl, scale),
+                "ucl": _display(point.ucl, scale),
+                "special_cause": point.special_cause,
+                "run_signal": point.run_signal,
+            }
+        )
+    run = kind == RUN
+    signals = [
+        {
+            "rule": s.code,
+            "start": months[s.start].strftime("%Y-%m"),
+            "end": months[s.end].strftime("%Y-%m"),
+            "direction": s.direction,
+            "points": s.points,
+            "text": describe_signal(s, months, run_chart=run),
+        }
+        for s in chart.signals
+    ]
+    return Series(
+        indicator=indicator,
+        kind=kind,
+        months=list(months),
+        points=points,
+        signals=signals,
+        target=None if indicator.target is None else float(indicator.target),
+        centre_label=str(_("Median") if run else _("Mean")),
+        annotations=[
+            {"date": a.date.isoformat(), "label": a.label, "kind": a.kind, "url": a.url}
+            for a in annotations
+        ],
+    )
+
+
+# ----------------------------------------------------------------------------- PWS-KIA
+
+
+def pws_status(coverage: float | None, previous: float | None, target: float | None) -> str | None:
+    """PWS-KIA status of a cumulative coverage against the cumulative target and the
+    change from last month's cumulative coverage: above (or at) target and rising = Baik,
+    above and falling = Kurang, below and rising = Cukup, below and falling = Jelek. No
+    change counts as rising (not falling). None without a coverage, a previous month or a
+    target."""
+    if coverage is None or previous is None or target is None:
+        return None
+    above = coverage >= target
+    rising = coverage >= previous
+    if above:
+        return PWS_BAIK if rising else PWS_KURANG
+    return PWS_CUKUP if rising else PWS_JELEK

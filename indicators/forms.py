@@ -1,0 +1,167 @@
+"""Dashboard filters (plain forms, shared by the HTML pages and the API).
+
+Every field is optional with a sensible default, so a bare URL works and a shared link
+with parameters shows the same page. Errors are shown on the page with no data."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from facilities.models import Facility
+
+from . import charts
+from .periods import add_months, last_complete_month, parse_period
+from .selectors import (
+    DEFAULT_STATUSES,
+    MONTH,
+    QUARTER,
+    WITH_SUBMITTED,
+    YEAR,
+    YTD,
+    Window,
+    span_window,
+)
+
+TREND_MONTHS = 24
+MAX_TREND_MONTHS = 120
+
+TYPE_GROUPS = {
+    "puskesmas": (Facility.Type.PUSKESMAS, Facility.Type.PUSKESMAS_INPATIENT),
+    "hospital": Facility.HOSPITAL_TYPES,
+    "other": (Facility.Type.CLINIC, Facility.Type.MIDWIFE),
+}
+
+
+class MonthField(forms.CharField):
+    """A calendar month written YYYY-MM (as in the URL); cleans to its first day."""
+
+    widget = forms.TextInput(attrs={"type": "month", "placeholder": "YYYY-MM"})
+    default_error_messages = {"invalid": _("Enter a month as YYYY-MM, e.g. 2025-03.")}
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if not value:
+            return None
+        period = parse_period(value)
+        if period is None:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return period
+
+
+def this_month() -> dt.date:
+    return last_complete_month(timezone.localdate())
+
+
+class DashboardForm(forms.Form):
+    """Filters shared by every dashboard: data status."""
+
+    include_submitted = forms.BooleanField(
+        label=_("Include submitted (not yet approved) reports"), required=False
+    )
+
+    def __init__(self, data=None, **kwargs):
+        super().__init__(data if data is not None else {}, **kwargs)
+        for name, field in self.fields.items():
+            if isinstance(field.widget, forms.CheckboxInput):
+                field.widget.attrs.setdefault("class", "form-check-input")
+            elif isinstance(field.widget, forms.Select):
+                field.widget.attrs.setdefault("class", "form-select form-select-sm")
+            else:
+                field.widget.attrs.setdefault("class", "form-control form-control-sm")
+            field.widget.attrs.setdefault("data-testid", f"filter-{name}")
+
+    @property
+    def statuses(self) -> tuple[str, ...]:
+        return WITH_SUBMITTED if self.cleaned_data.get("include_submitted") else DEFAULT_STATUSES
+
+
+class PeriodForm(DashboardForm):
+    period = MonthField(label=_("Month"), required=False)
+    span = forms.ChoiceField(
+        label=_("Period"),
+        required=False,
+        choices=[
+            (MONTH, _("Month")),
+            (QUARTER, _("Quarter")),
+            (YEAR, _("Year")),
+            (YTD, _("Year to date")),
+        ],
+    )
+
+    def clean(self):
+        data = super().clean()
+        data["period"] = data.get("period") or this_month()
+        data["span"] = data.get("span") or MONTH
+        return data
+
+    @property
+    def window(self) -> Window:
+        data = self.cleaned_data
+        return span_window(data["period"], data["span"], last_month=this_month())
+
+
+class OverviewForm(PeriodForm):
+    rows = forms.ChoiceField(
+        label=_("Rows"),
+        required=False,
+        choices=[("children", _("Next level down")), ("facilities", _("Every facility"))],
+    )
+    type = forms.ChoiceField(
+        label=_("Facility type"),
+        required=False,
+        choices=[
+            ("", _("All types")),
+            ("puskesmas", _("Puskesmas")),
+            ("hospital", _("Hospitals")),
+            ("other", _("Clinics and midwives")),
+        ],
+    )
+    q = forms.CharField(label=_("Name contains"), required=False, max_length=100)
+    sort = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
+    desc = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def filter_facilities(self, facilities):
+        types = TYPE_GROUPS.get(self.cleaned_data.get("type") or "")
+        return facilities.filter(type__in=types) if types else facilities
+
+
+class PwsForm(DashboardForm):
+    period = MonthField(label=_("Month"), required=False)
+
+    def clean(self):
+        data = super().clean()
+        data["period"] = data.get("period") or this_month()
+        return data
+
+
+class TrendForm(DashboardForm):
+    start = MonthField(label=_("From"), required=False)
+    end = MonthField(label=_("To"), required=False)
+    chart = forms.ChoiceField(label=_("Chart"), required=False, choices=charts.CHART_CHOICES)
+
+    def __init__(self, data=None, *, indicator=None, **kwargs):
+        super().__init__(data, **kwargs)
+        self.indicator = indicator
+        if indicator is not None:
+            allowed = charts.allowed_charts(indicator)
+            self.fields["chart"].choices = [c for c in charts.CHART_CHOICES if c[0] in allowed]
+
+    def clean(self):
+        data = super().clean()
+        end = data.get("end") or this_month()
+        start = data.get("start") or add_months(end, -(TREND_MONTHS - 1))
+        if start > end:
+            raise forms.ValidationError(_("The first month must come before the last."))
+        if len_months(start, end) > MAX_TREND_MONTHS:
+            raise forms.ValidationError(_("Choose at most %(n)s months.") % {"n": MAX_TREND_MONTHS})
+        data["start"], data["end"] = start, end
+        data["chart"] = data.get("chart") or charts.AUTO
+        return data
+
+
+def len_months(start: dt.date, end: dt.date) -> int:
+    return (end.year - start.year) * 12 + end.month - start.month + 1
