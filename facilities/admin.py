@@ -96,3 +96,4 @@ class RoleAssignmentAdmin(admin.ModelAdmin):
 @admin.register(DemoDataset)
 class DemoDatasetAdmin(admin.ModelAdmin):
     list_display = ["description", "created_at"]
+    search_fields = ["description"]

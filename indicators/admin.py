@@ -1,6 +1,15 @@
 from django.contrib import admin
 
-from .models import DataElement, DataValue, Indicator, MonthlyReport
+from .models import (
+    DataElement,
+    DataValue,
+    Indicator,
+    MonthlyReport,
+    Notification,
+    ReportEvent,
+    ValidationRule,
+    ValueChange,
+)
 
 
 @admin.register(DataElement)
@@ -45,3 +54,48 @@ class DataValueAdmin(admin.ModelAdmin):
     search_fields = ["report__facility__name", "element__code"]
     raw_id_fields = ["report", "facility"]
     list_select_related = ["report__facility", "element"]
+
+
+@admin.register(ValidationRule)
+class ValidationRuleAdmin(admin.ModelAdmin):
+    """Rules are data: the form parses both expressions and refuses unknown codes."""
+
+    list_display = ["code", "left", "operator", "right", "severity", "active"]
+    list_filter = ["severity", "active"]
+    search_fields = ["code", "left", "right", "message_id", "message_en"]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Audit rows are never edited by hand."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ReportEvent)
+class ReportEventAdmin(ReadOnlyAdmin):
+    list_display = ["report", "action", "from_status", "to_status", "user", "at"]
+    list_filter = ["action"]
+    search_fields = ["report__facility__name", "user__username", "reason"]
+    list_select_related = ["report__facility", "user"]
+
+
+@admin.register(ValueChange)
+class ValueChangeAdmin(ReadOnlyAdmin):
+    list_display = ["report", "element", "old_value", "new_value", "user", "at"]
+    search_fields = ["report__facility__name", "element__code", "user__username"]
+    list_select_related = ["report__facility", "element", "user"]
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ["user", "kind", "report", "created_at", "read_at", "emailed_at"]
+    list_filter = ["kind"]
+    search_fields = ["user__username", "report__facility__name"]
+    raw_id_fields = ["report", "user", "actor"]

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -23,7 +24,9 @@ from django.utils.translation import gettext_lazy
 
 from . import stats
 from .models import Indicator
-from .selectors import IndicatorValue
+
+if TYPE_CHECKING:
+    from .selectors import IndicatorValue
 
 RUN, P, LANEY_P, U, I_CHART, AUTO = "run", "p", "laney_p", "u", "i", "auto"
 CHART_CHOICES = [
@@ -296,7 +299,7 @@ def build_series(
         points=points,
         signals=signals,
         target=None if indicator.target is None else float(indicator.target),
-        centre_label=str(_("Median") if run else _("Mean")),
+        centre_label=str(_("Median") if run else _("Centre line")),
         annotations=[
             {"date": a.date.isoformat(), "label": a.label, "kind": a.kind, "url": a.url}
             for a in annotations

@@ -376,7 +376,9 @@ def _ensure_users(password: str) -> list[str]:
     facilities = {f.name: f for f in Facility.objects.filter(name="Puskesmas Lubuk Pinang")}
     names = []
     for username, role, kind, key in USERS:
-        user, created = User.objects.get_or_create(username=username)
+        user, created = User.objects.get_or_create(
+            username=username, defaults={"email": f"{username}@demo.invalid"}
+        )
         if created:
             user.set_password(password)
             user.is_staff = username == "admin"

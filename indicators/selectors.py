@@ -33,8 +33,17 @@ from django.db.models import (
 )
 from django.db.models.functions import TruncMonth
 
-from facilities.models import CatchmentTarget, Facility, LearningNetwork, NetworkMembership
+from facilities.models import (
+    CatchmentTarget,
+    District,
+    Facility,
+    LearningNetwork,
+    NetworkMembership,
+    Province,
+    Subdistrict,
+)
 
+from . import charts, stats
 from .models import DataElement, DataValue, Indicator, MonthlyReport
 from .periods import add_months, month_range
 
@@ -592,3 +601,419 @@ def facility_key_indicator_table(*, facility: Facility, end: dt.date, months: in
         for indicator in indicators
     ]
     return IndicatorTable(periods, [statuses.get(p) for p in periods], rows)
+
+
+# ----------------------------------------------------------------------------- dashboards
+
+MARKS_MONTHS = 24  # length of the monthly series behind the summary marks
+
+
+def _area_names(level: str, facilities: QuerySet[Facility], q: str = "") -> list[dict]:
+    """id, code and name of the areas of ``level`` holding these facilities (one query)."""
+    if level == FACILITY:
+        rows = facilities
+    else:
+        model = {SUBDISTRICT: Subdistrict, DISTRICT: District, PROVINCE: Province}[level]
+        path = {
+            SUBDISTRICT: "facilities",
+            DISTRICT: "facilities",
+            PROVINCE: "districts__facilities",
+        }
+        rows = model.objects.filter(**{f"{path[level]}__in": facilities}).distinct()
+    if q:
+        rows = rows.filter(name__icontains=q)
+    return list(rows.order_by("name").values("id", "code", "name"))
+
+
+@dataclass
+class OverviewCell:
+    indicator: Indicator
+    current: IndicatorValue
+    previous: IndicatorValue
+    marks: object  # charts.SummaryMarks
+    pws: str | None = None
+
+    @property
+    def change(self) -> str | None:
+        """ "up", "down" or "same" against the previous window; None without both values."""
+        if self.current.value is None or self.previous.value is None:
+            return None
+        if abs(self.current.value - self.previous.value) < 1e-9:
+            return "same"
+        return "up" if self.current.value > self.previous.value else "down"
+
+    @property
+    def change_is_better(self) -> bool | None:
+        if self.change in (None, "same"):
+            return None
+        return (self.change == "up") == (self.indicator.direction == Indicator.Direction.UP)
+
+
+@dataclass
+class OverviewRow:
+    id: int
+    code: str
+    name: str
+    level: str
+    cells: list[OverviewCell]
+    completeness: Completeness
+
+    @property
+    def query(self) -> dict[str, str]:
+        return {self.level: self.code}
+
+
+@dataclass
+class Overview:
+    indicators: list[Indicator]
+    rows: list[OverviewRow]
+    window: Window
+    level: str
+    series_start: dt.date
+
+
+def overview_matrix(
+    *,
+    facilities: QuerySet[Facility],
+    level: str,
+    window: Window,
+    statuses: Sequence[str] = DEFAULT_STATUSES,
+    network: LearningNetwork | None = None,
+    q: str = "",
+    sort: str = "",
+    descending: bool = False,
+) -> Overview:
+    """Areas × key indicators for a window: value, previous window, summary marks from the
+    last 24 months, PWS-KIA status of coverage indicators, completeness.
+
+    Eight queries whatever the number of areas or months: indicators (3), area names (1),
+    values and targets (2), reports received and expected (2)."""
+    indicators = indicators_with_elements(Indicator.objects.filter(is_key=True))
+    names = _area_names(level, facilities, q)
+    series_start = add_months(window.end, -(MARKS_MONTHS - 1))
+    sums = monthly_sums(
+        indicators=indicators,
+        facilities=facilities,
+        start=min(window.previous_start, series_start),
+        end=window.end,
+        statuses=statuses,
+        group_by=level,
+        network=network,
+    )
+    current = sums.values(start=window.start, end=window.end, granularity=TOTAL)
+    previous = sums.values(start=window.previous_start, end=window.previous_end, granularity=TOTAL)
+    series = sums.values(start=series_start, end=window.end, granularity=MONTH)
+    ytd = sums.values(start=dt.date(window.end.year, 1, 1), end=window.end, granularity=YTD)
+    completeness = report_completeness(
+        facilities=facilities,
+        start=window.start,
+        end=window.end,
+        group_by=level,
+        granularity=TOTAL,
+        network=network,
+    )
+    months = month_range(series_start, window.end)
+    before = add_months(window.end, -1)
+    empty = {i.code: IndicatorValue(i, 0, None, None) for i in indicators}
+    rows = []
+    for area in names:
+        key = area["id"]
+        cells = []
+        for indicator in indicators:
+            code = indicator.code
+            monthly = [series.get((key, m), empty)[code] for m in months]
+            cell = OverviewCell(
+                indicator=indicator,
+                current=current.get((key, window.start), empty)[code],
+                previous=previous.get((key, window.previous_start), empty)[code],
+                marks=charts.summary_marks(indicator, months, monthly),
+            )
+            if indicator.is_coverage and window.end.month > 1:
+                cell.pws = charts.pws_status(
+                    ytd.get((key, window.end), empty)[code].value,
+                    ytd.get((key, before), empty)[code].value,
+                    None if indicator.target is None else float(indicator.target),
+                )
+            cells.append(cell)
+        rows.append(
+            OverviewRow(
+                id=key,
+                code=area["code"],
+                name=area["name"],
+                level=level,
+                cells=cells,
+                completeness=completeness.get((key, window.start), Completeness(0, 0)),
+            )
+        )
+    _sort_rows(rows, indicators, sort, descending)
+    return Overview(indicators, rows, window, level, series_start)
+
+
+def _sort_rows(rows: list[OverviewRow], indicators, sort: str, descending: bool) -> None:
+    """Sort in place by name, completeness or an indicator's value (no value last)."""
+    codes = [i.code for i in indicators]
+    if sort == "completeness":
+
+        def key(row):
+            rate = row.completeness.rate
+            return (rate is None, -(rate or 0) if descending else (rate or 0))
+
+    elif sort in codes:
+        index = codes.index(sort)
+
+        def key(row):
+            value = row.cells[index].current.value
+            return (value is None, -(value or 0) if descending else (value or 0))
+
+    else:
+        rows.sort(key=lambda row: row.name.lower(), reverse=descending)
+        return
+    rows.sort(key=key)
+
+
+def indicator_series(
+    *,
+    indicator: Indicator,
+    facilities: QuerySet[Facility],
+    start: dt.date,
+    end: dt.date,
+    statuses: Sequence[str] = DEFAULT_STATUSES,
+    network: LearningNetwork | None = None,
+) -> tuple[list[dt.date], list[IndicatorValue]]:
+    """One indicator for the facilities together, month by month (two queries)."""
+    values = indicator_values_by_period(
+        indicators=[indicator],
+        facilities=facilities,
+        start=start,
+        end=end,
+        statuses=statuses,
+        network=network,
+    )
+    months = month_range(start, end)
+    return months, [values[(m,)][indicator.code] for m in months]
+
+
+def trend(
+    *,
+    indicator: Indicator,
+    facilities: QuerySet[Facility],
+    start: dt.date,
+    end: dt.date,
+    chart: str = charts.AUTO,
+    statuses: Sequence[str] = DEFAULT_STATUSES,
+    network: LearningNetwork | None = None,
+) -> charts.Series:
+    """Run or control chart of one indicator for an area, with signals in words and the
+    annotations layer (two queries)."""
+    months, cells = indicator_series(
+        indicator=indicator,
+        facilities=facilities,
+        start=start,
+        end=end,
+        statuses=statuses,
+        network=network,
+    )
+    notes = chart_annotations(facilities=facilities, start=start, end=end, network=network)
+    return charts.build_series(indicator, months, cells, chart, notes)
+
+
+@dataclass
+class ComparisonRow:
+    id: int
+    code: str
+    name: str
+    value: IndicatorValue
+    interval: tuple[float, float] | None  # Wilson 95 %, display units
+    flag: str  # stats.FUNNEL_*
+
+    @property
+    def above_100(self) -> bool:
+        return bool(self.value.denominator and self.value.numerator > self.value.denominator)
+
+
+@dataclass
+class Comparison:
+    indicator: Indicator
+    rows: list[ComparisonRow]
+    overall: IndicatorValue
+    funnel: stats.FunnelPlot | None
+    window: Window
+
+    def chart_data(self) -> dict:
+        factor = float(self.indicator.factor)
+        funnel = self.funnel
+        curve = [] if funnel is None else funnel.curve
+        return {
+            "indicator": {"code": self.indicator.code, "unit": self.indicator.unit},
+            "theta": None if funnel is None or funnel.theta is None else funnel.theta * factor,
+            "target": None if self.indicator.target is None else float(self.indicator.target),
+            "curve": [
+                {
+                    "n": c.n,
+                    "lower_95": c.lower_95 * factor,
+                    "upper_95": c.upper_95 * factor,
+                    "lower_998": c.lower_998 * factor,
+                    "upper_998": c.upper_998 * factor,
+                }
+                for c in curve
+            ],
+            "points": [
+                {
+                    "name": r.name,
+                    "x": float(r.value.denominator),
+                    "y": r.value.value,
+                    "flag": r.flag,
+                }
+                for r in self.rows
+                if r.value.value is not None
+            ],
+        }
+
+
+def facility_comparison(
+    *,
+    indicator: Indicator,
+    facilities: QuerySet[Facility],
+    window: Window,
+    statuses: Sequence[str] = DEFAULT_STATUSES,
+    network: LearningNetwork | None = None,
+) -> Comparison:
+    """Every facility's value for a window with its Wilson interval and funnel position
+    (three queries: facility names, values, targets). Ordered by value, highest first,
+    with the interval beside it: an order, never a rank."""
+    names = _area_names(FACILITY, facilities)
+    sums = monthly_sums(
+        indicators=[indicator],
+        facilities=facilities,
+        start=window.start,
+        end=window.end,
+        statuses=statuses,
+        group_by=FACILITY,
+        network=network,
+    )
+    values = sums.values(start=window.start, end=window.end, granularity=TOTAL)
+    empty = IndicatorValue(indicator, 0, None, None)
+    cells = [values.get((n["id"], window.start), {}).get(indicator.code, empty) for n in names]
+    with_data = [c for c in cells if c.value is not None]
+    numerator = sum(c.numerator for c in with_data)
+    denominator = sum((c.denominator for c in with_data), Decimal(0))
+    overall = _value(indicator, numerator, denominator if with_data else None)
+    funnel = None
+    if with_data:
+        funnel = stats.funnel_plot(
+            [c.numerator for c in cells], [float(c.denominator or 0) for c in cells]
+        )
+    factor = float(indicator.factor)
+    rows = []
+    for i, (name, cell) in enumerate(zip(names, cells, strict=True)):
+        interval = None
+        if cell.value is not None and cell.numerator <= cell.denominator:
+            low, high = stats.wilson_interval(cell.numerator, float(cell.denominator))
+            interval = (low * factor, high * factor)
+        flag = funnel.units[i].flag if funnel is not None else stats.FUNNEL_NO_DATA
+        rows.append(ComparisonRow(name["id"], name["code"], name["name"], cell, interval, flag))
+    rows.sort(key=lambda r: (r.value.value is None, -(r.value.value or 0), r.name))
+    return Comparison(indicator, rows, overall, funnel, window)
+
+
+@dataclass
+class PwsCell:
+    indicator: Indicator
+    cumulative: IndicatorValue  # Σ numerator Jan..m / (m × annual / 12 × fraction)
+    previous: IndicatorValue  # the same to month m − 1
+    status: str | None
+    month: dt.date
+
+    @property
+    def annual_coverage(self) -> float | None:
+        """Cumulative numerator as a percentage of the whole year's sasaran."""
+        if self.cumulative.value is None:
+            return None
+        return self.cumulative.value * self.month.month / 12
+
+    @property
+    def above_100(self) -> bool:
+        return self.cumulative.value is not None and self.cumulative.value > 100
+
+
+@dataclass
+class PwsRow:
+    id: int
+    code: str
+    name: str
+    level: str
+    cells: list[PwsCell]
+
+    @property
+    def query(self) -> dict[str, str]:
+        return {self.level: self.code}
+
+
+@dataclass
+class Pws:
+    indicators: list[Indicator]
+    rows: list[PwsRow]
+    month: dt.date
+    level: str
+
+    def chart_data(self) -> dict:
+        """One bar chart per coverage indicator: areas' cumulative coverage, target line."""
+        return {
+            "charts": [
+                {
+                    "code": indicator.code,
+                    "name": indicator.name,
+                    "target": None if indicator.target is None else float(indicator.target),
+                    "labels": [row.name for row in self.rows],
+                    "values": [
+                        None if (v := row.cells[i].cumulative.value) is None else round(v, 1)
+                        for row in self.rows
+                    ],
+                    "statuses": [row.cells[i].status for row in self.rows],
+                }
+                for i, indicator in enumerate(self.indicators)
+            ]
+        }
+
+
+def pws_kia(
+    *,
+    facilities: QuerySet[Facility],
+    level: str,
+    month: dt.date,
+    statuses: Sequence[str] = DEFAULT_STATUSES,
+    network: LearningNetwork | None = None,
+) -> Pws:
+    """PWS-KIA for a month: each area's cumulative coverage (January to the month) against
+    the cumulative target (target % of m × annual / 12), the change from last month's
+    cumulative coverage and the status. Six queries: indicators (3), names, values, targets.
+    """
+    indicators = indicators_with_elements(Indicator.objects.filter(is_coverage=True))
+    names = _area_names(level, facilities)
+    january = dt.date(month.year, 1, 1)
+    sums = monthly_sums(
+        indicators=indicators,
+        facilities=facilities,
+        start=january,
+        end=month,
+        statuses=statuses,
+        group_by=level,
+        network=network,
+    )
+    ytd = sums.values(start=january, end=month, granularity=YTD)
+    before = add_months(month, -1)
+    empty = {i.code: IndicatorValue(i, 0, None, None) for i in indicators}
+    rows = []
+    for area in names:
+        cells = []
+        for indicator in indicators:
+            now = ytd.get((area["id"], month), empty)[indicator.code]
+            if month.month > 1:
+                previous = ytd.get((area["id"], before), empty)[indicator.code]
+            else:
+                previous = empty[indicator.code]
+            target = None if indicator.target is None else float(indicator.target)
+            status = charts.pws_status(now.value, previous.value, target)
+            cells.append(PwsCell(indicator, now, previous, status, month))
+        rows.append(PwsRow(area["id"], area["code"], area["name"], level, cells))
+    return Pws(indicators, rows, month, level)

@@ -1,11 +1,15 @@
 from django.urls import path
 
-from .views import reports
+from .views import dashboards, excel, reports
 
 app_name = "indicators"
 
 urlpatterns = [
     # --- dashboards (indicators/views/dashboards.py) ---
+    path("dashboards/", dashboards.overview, name="overview"),
+    path("dashboards/pws-kia/", dashboards.pws_kia, name="pws_kia"),
+    path("dashboards/compare/<str:code>/", dashboards.compare, name="compare"),
+    path("dashboards/trend/<str:code>/", dashboards.trend, name="trend"),
     # --- monthly reporting (indicators/views/reports.py) ---
     path("reports/", reports.report_list, name="report_list"),
     path("reports/completeness/", reports.completeness, name="completeness"),
@@ -17,4 +21,8 @@ urlpatterns = [
         name="report_history",
     ),
     path("notifications/", reports.notification_list, name="notifications"),
+    # --- Excel round-trip (indicators/views/excel.py) ---
+    path("reports/excel-template/", excel.excel_template, name="excel_template"),
+    path("reports/excel-upload/", excel.excel_upload, name="excel_upload"),
+    path("reports/excel-confirm/", excel.excel_confirm, name="excel_confirm"),
 ]

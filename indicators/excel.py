@@ -1,0 +1,695 @@
+"""The Excel round-trip for offline entry: template download, upload check, import.
+
+Sheet layout (one sheet): row 1 a bilingual title and instructions, row 2 the machine-read
+codes (``facility_code``, ``facility_name``, ``period``, ``status``, then one data element
+code per column), row 3 the Indonesian names, row 4 the English names, data from row 5:
+one row per facility × month. The importer finds columns by the codes in row 2, so the
+column order does not matter.
+
+``parse_upload`` checks a file and returns an ``ImportPlan``: the reports to create or
+update and every problem (sheet, row, column, reason in the user's language). A plan with
+any problem imports nothing. ``import_apply`` writes a clean plan through
+``services.report_create`` / ``services.report_save`` in one transaction: if any row fails
+(someone changed a report since the preview, a right was withdrawn), nothing is imported.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+import zipfile
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Alignment, Font, PatternFill, Protection
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from facilities.models import Facility, roles_for_facility
+
+from . import services
+from .entry import MAX_VALUE
+from .models import DataElement, DataValue, MonthlyReport, ReportEvent
+from .periods import add_months, format_period, month_start, parse_period
+from .validation import Finding, active_rules, validate_values
+
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+MAX_UNPACKED_BYTES = 100 * 1024 * 1024  # a 5 MB zip that inflates beyond this is refused
+MAX_MONTHS = 24
+MAX_DATA_ROWS = 10_000
+HISTORY_MONTHS = 12  # as validation.element_history
+
+SHEET_TITLE = "QI Portal"
+TITLE_ROW, CODE_ROW, ID_ROW, EN_ROW, FIRST_DATA_ROW = 1, 2, 3, 4, 5
+FACILITY_CODE, FACILITY_NAME, PERIOD, STATUS = "facility_code", "facility_name", "period", "status"
+FIXED_COLUMNS = (FACILITY_CODE, FACILITY_NAME, PERIOD, STATUS)
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+# Workbook texts: written in both languages whatever the user's language.
+TITLE = gettext_lazy("QI Portal: monthly report template")
+INSTRUCTIONS = gettext_lazy(
+    "One row per facility and month. Enter whole numbers of 0 or more; an empty cell leaves "
+    "the value as it is. Do not change rows 1–4 or the codes in row 2. Grey rows are "
+    "submitted or approved and cannot be changed here."
+)
+FIXED_LABELS = {
+    FACILITY_CODE: gettext_lazy("Facility code"),
+    FACILITY_NAME: gettext_lazy("Facility"),
+    PERIOD: gettext_lazy("Month (YYYY-MM)"),
+    STATUS: gettext_lazy("Status"),
+}
+VALIDATION_TITLE = gettext_lazy("Whole number")
+VALIDATION_ERROR = gettext_lazy("Enter a whole number from 0 to 1,000,000.")
+NOT_STARTED = gettext_lazy("not started")
+
+HEADER_FILL = PatternFill("solid", fgColor="D9E2F3")
+LOCKED_FILL = PatternFill("solid", fgColor="E7E6E6")
+UNLOCKED = Protection(locked=False)
+_WHOLE_NUMBER = re.compile(r"^\d+$")
+_NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)$")
+
+
+def _in_language(text, language: str) -> str:
+    with translation.override(language):
+        return str(text)
+
+
+def _bilingual(text, separator: str = " / ") -> str:
+    indonesian, english = _in_language(text, "id"), _in_language(text, "en")
+    return indonesian if indonesian == english else f"{indonesian}{separator}{english}"
+
+
+def _editor(user, facility: Facility) -> bool:
+    return bool(roles_for_facility(user, facility) & services.EDITOR_ROLES)
+
+
+# ----------------------------------------------------------------------------- template
+def build_template(*, facilities: Sequence[Facility], months: Sequence[dt.date], user) -> bytes:
+    """An .xlsx template: one row per facility × month with the stored values pre-filled.
+
+    Value cells of rows the user may edit are unlocked; the rest of the sheet is protected
+    (no password: the protection guards against slips, it is not a security boundary)."""
+    elements = list(DataElement.objects.all())
+    reports = {
+        (r.facility_id, r.period): r
+        for r in MonthlyReport.objects.filter(facility__in=facilities, period__in=months)
+    }
+    stored: dict[tuple[int, dt.date], dict[str, int]] = {}
+    for facility_id, period, code, value in DataValue.objects.filter(
+        facility__in=facilities, period__in=months
+    ).values_list("facility_id", "period", "element__code", "value"):
+        stored.setdefault((facility_id, period), {})[code] = value
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = SHEET_TITLE
+    workbook.properties.creator = "QI Portal"
+    codes = [*FIXED_COLUMNS, *(e.code for e in elements)]
+    first_value_column = len(FIXED_COLUMNS) + 1
+    last_column = get_column_letter(len(codes))
+    _write_header(sheet, elements, codes)
+
+    row_number = FIRST_DATA_ROW - 1
+    for facility in facilities:
+        editor = _editor(user, facility)
+        for period in months:
+            row_number += 1
+            report = reports.get((facility.pk, period))
+            editable = editor and (report is None or report.status in services.EDITABLE)
+            values = stored.get((facility.pk, period), {})
+            status = report.get_status_display() if report else str(NOT_STARTED)
+            fixed = [facility.code, facility.name, format_period(period), status]
+            for column, value in enumerate(fixed, start=1):
+                cell = sheet.cell(row_number, column, value)
+                cell.number_format = "@"
+            for column, element in enumerate(elements, start=first_value_column):
+                cell = sheet.cell(row_number, column, values.get(element.code))
+                cell.number_format = "0"
+                if editable:
+                    cell.protection = UNLOCKED
+            if not editable:
+                for column in range(1, len(codes) + 1):
+                    sheet.cell(row_number, column).fill = LOCKED_FILL
+
+    if row_number >= FIRST_DATA_ROW:
+        validation = DataValidation(
+            type="whole",
+            operator="between",
+            formula1="0",
+            formula2=str(MAX_VALUE),
+            allow_blank=True,
+            showErrorMessage=True,
+            errorTitle=_bilingual(VALIDATION_TITLE)[:32],
+            error=_bilingual(VALIDATION_ERROR, "\n")[:255],
+        )
+        validation.add(
+            f"{get_column_letter(first_value_column)}{FIRST_DATA_ROW}:{last_column}{row_number}"
+        )
+        sheet.add_data_validation(validation)
+
+    sheet.freeze_panes = sheet.cell(FIRST_DATA_ROW, first_value_column)
+    sheet.protection.sheet = True
+    sheet.protection.formatColumns = False  # allowed: widen a column, hide one
+    sheet.protection.formatRows = False
+    output = io.BytesIO()
+    workbook.save(output)
+    return output.getvalue()
+
+
+def _write_header(sheet, elements: list[DataElement], codes: list[str]) -> None:
+    last_column = len(codes)
+    fixed_end = len(FIXED_COLUMNS)
+    sheet.cell(TITLE_ROW, 1, _bilingual(TITLE)).font = Font(bold=True, size=12)
+    sheet.merge_cells(start_row=TITLE_ROW, start_column=1, end_row=TITLE_ROW, end_column=fixed_end)
+    sheet.cell(TITLE_ROW, fixed_end + 1, _bilingual(INSTRUCTIONS, "\n"))
+    sheet.merge_cells(
+        start_row=TITLE_ROW, start_column=fixed_end + 1, end_row=TITLE_ROW, end_column=last_column
+    )
+    for column in (1, fixed_end + 1):
+        sheet.cell(TITLE_ROW, column).alignment = Alignment(wrap_text=True, vertical="top")
+    sheet.row_dimensions[TITLE_ROW].height = 64
+
+    for column, code in enumerate(codes, start=1):
+        element = elements[column - fixed_end - 1] if column > fixed_end else None
+        names = (
+            (element.name_id, element.name_en or element.name_id)
+            if element
+            else (_in_language(FIXED_LABELS[code], "id"), _in_language(FIXED_LABELS[code], "en"))
+        )
+        header = [(CODE_ROW, code, Font(bold=True, name="Consolas"))]
+        header += [(ID_ROW, names[0], Font(bold=True)), (EN_ROW, names[1], Font(italic=True))]
+        for row, text, font in header:
+            cell = sheet.cell(row, column, text)
+            cell.font = font
+            cell.fill = HEADER_FILL
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+        width = {FACILITY_CODE: 14, FACILITY_NAME: 32, PERIOD: 11, STATUS: 13}.get(code)
+        sheet.column_dimensions[get_column_letter(column)].width = width or max(
+            14, min(len(code) + 3, 26)
+        )
+    sheet.row_dimensions[ID_ROW].height = 62
+    sheet.row_dimensions[EN_ROW].height = 62
+
+
+def template_filename(scope_code: str, months: Sequence[dt.date]) -> str:
+    safe = re.sub(r"[^A-Za-z0-9.-]+", "-", scope_code)
+    return f"qi-portal-{safe}-{format_period(months[0])}-{format_period(months[-1])}.xlsx"
+
+
+# ----------------------------------------------------------------------------- plan
+@dataclass(frozen=True)
+class Problem:
+    """One reason the file cannot be imported; ``message`` is already translated."""
+
+    sheet: str
+    row: int | None
+    column: str | None  # the column letter
+    message: str
+    code: str = ""  # the code in row 2 of that column, when known
+
+    @property
+    def column_label(self) -> str:
+        if self.column and self.code:
+            return f"{self.column} ({self.code})"
+        return self.column or ""
+
+
+@dataclass
+class PlanRow:
+    """One report to create (``report_id`` None) or update with ``values`` (changed only)."""
+
+    row: int
+    facility_id: int
+    period: str  # YYYY-MM
+    report_id: int | None
+    version: int | None  # the report's version when the file was checked
+    values: dict[str, int]
+    facility_name: str = ""
+    status: str = ""
+
+
+@dataclass
+class RowWarning:
+    row: int
+    facility_name: str
+    period: str
+    finding: Finding
+
+
+@dataclass
+class ImportPlan:
+    rows: list[PlanRow] = field(default_factory=list)
+    unchanged: int = 0  # rows whose values equal the stored ones (or are all empty)
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[RowWarning] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def to_create(self) -> int:
+        return sum(1 for r in self.rows if r.report_id is None)
+
+    @property
+    def to_update(self) -> int:
+        return sum(1 for r in self.rows if r.report_id is not None)
+
+    @property
+    def values_changed(self) -> int:
+        return sum(len(r.values) for r in self.rows)
+
+    def to_json(self) -> dict:
+        """What the session keeps between preview and confirm (ids, strings, numbers)."""
+        return {"rows": [asdict(r) for r in self.rows], "unchanged": self.unchanged}
+
+    @classmethod
+    def from_json(cls, data: dict) -> ImportPlan:
+        return cls(rows=[PlanRow(**r) for r in data["rows"]], unchanged=data["unchanged"])
+
+
+# ----------------------------------------------------------------------------- parsing
+def parse_upload(file, *, user) -> ImportPlan:
+    """Check an uploaded file completely and plan its import; never writes."""
+    plan = ImportPlan()
+    sheet = _open_sheet(file, plan)
+    if sheet is None:
+        return plan
+    columns = _read_code_row(sheet, plan)
+    if columns is None:
+        return plan
+    rows = _read_rows(sheet, columns, plan, user=user)
+    if rows:
+        _compare_with_stored(rows, plan, sheet=sheet.title, columns=columns)
+    return plan
+
+
+def _problem(plan: ImportPlan, message: str, *, sheet="", row=None, column=None, code=""):
+    plan.problems.append(Problem(sheet, row, column, message, code))
+
+
+def _open_sheet(file, plan: ImportPlan):
+    name = getattr(file, "name", "") or ""
+    size = getattr(file, "size", None)
+    if size is not None and size > MAX_UPLOAD_BYTES:
+        _problem(
+            plan,
+            _("The file is larger than %(limit)s MB. Split it into smaller files.")
+            % {"limit": MAX_UPLOAD_BYTES // (1024 * 1024)},
+        )
+        return None
+    if not name.lower().endswith(".xlsx"):
+        _problem(plan, _("Only Excel .xlsx files can be imported (download the template)."))
+        return None
+    corrupt = _("The file cannot be read as an Excel .xlsx workbook: it is damaged or not Excel.")
+    try:
+        file.seek(0)
+        with zipfile.ZipFile(file) as archive:
+            if sum(info.file_size for info in archive.infolist()) > MAX_UNPACKED_BYTES:
+                _problem(plan, corrupt)
+                return None
+        file.seek(0)
+        workbook = load_workbook(file, data_only=False)
+    except Exception:  # zip, XML or openpyxl errors alike: the file is unreadable
+        _problem(plan, corrupt)
+        return None
+    if not workbook.worksheets:
+        _problem(plan, corrupt)
+        return None
+    return workbook.worksheets[0]
+
+
+def _read_code_row(sheet, plan: ImportPlan) -> dict[str, int] | None:
+    """``{code: column index}`` from row 2; None when the row is unusable."""
+    known = set(DataElement.objects.values_list("code", flat=True))
+    columns: dict[str, int] = {}
+    for cell in next(sheet.iter_rows(min_row=CODE_ROW, max_row=CODE_ROW), ()):
+        code = str(cell.value).strip() if cell.value is not None else ""
+        if not code:
+            continue
+        letter = get_column_letter(cell.column)
+        if code not in known and code not in FIXED_COLUMNS:
+            _problem(
+                plan,
+                _("Unknown data element code “%(code)s” in row 2.") % {"code": code},
+                sheet=sheet.title,
+                row=CODE_ROW,
+                column=letter,
+                code=code,
+            )
+        elif code in columns:
+            _problem(
+                plan,
+                _("The code “%(code)s” appears twice in row 2.") % {"code": code},
+                sheet=sheet.title,
+                row=CODE_ROW,
+                column=letter,
+                code=code,
+            )
+        else:
+            columns[code] = cell.column
+    if FACILITY_CODE not in columns or PERIOD not in columns:
+        _problem(
+            plan,
+            _(
+                "Row 2 must hold the column codes of the template (facility_code, period and "
+                "data element codes). Download a new template."
+            ),
+            sheet=sheet.title,
+            row=CODE_ROW,
+        )
+        return None
+    return columns
+
+
+@dataclass
+class _Row:
+    row: int
+    facility: Facility
+    period: dt.date
+    values: dict[str, int]
+
+
+def _read_rows(sheet, columns: dict[str, int], plan: ImportPlan, *, user) -> list[_Row]:
+    element_columns = {c: i for c, i in columns.items() if c not in FIXED_COLUMNS}
+    raw_rows = []
+    for cells in sheet.iter_rows(min_row=FIRST_DATA_ROW):
+        by_column = {cell.column: cell for cell in cells}
+        if all(_is_empty(cell.value) for cell in cells):
+            continue
+        raw_rows.append((cells[0].row, by_column))
+    if len(raw_rows) > MAX_DATA_ROWS:
+        _problem(
+            plan,
+            _("The file has more than %(count)s rows. Split it into smaller files.")
+            % {"count": f"{MAX_DATA_ROWS:,}"},
+            sheet=sheet.title,
+        )
+        return []
+    codes = {_text(r[1].get(columns[FACILITY_CODE])) for r in raw_rows}
+    facilities = {
+        f.code: f
+        for f in Facility.objects.visible_to(user)
+        .filter(code__in=codes)
+        .select_related("district__province")
+    }
+    editors = {code: _editor(user, f) for code, f in facilities.items()}
+    this_month = month_start(timezone.localdate())
+    seen: dict[tuple[int, dt.date], int] = {}
+    rows = []
+    for number, by_column in raw_rows:
+        before = len(plan.problems)
+
+        def problem(message, code, number=number):
+            _problem(
+                plan,
+                message,
+                sheet=sheet.title,
+                row=number,
+                column=get_column_letter(columns[code]),
+                code=code,
+            )
+
+        code = _text(by_column.get(columns[FACILITY_CODE]))
+        facility = facilities.get(code)
+        if facility is None:  # the same words for unknown and out of scope: never reveal
+            problem(_("Unknown facility code “%(code)s”.") % {"code": code}, FACILITY_CODE)
+        elif not editors[code]:
+            problem(_("You cannot enter reports for this facility."), FACILITY_CODE)
+        period = _period(by_column.get(columns[PERIOD]))
+        if period is None:
+            problem(
+                _("“%(value)s” is not a month: write it as YYYY-MM, e.g. 2025-03.")
+                % {"value": _text(by_column.get(columns[PERIOD]))},
+                PERIOD,
+            )
+        elif period > this_month:
+            problem(
+                _("%(month)s is in the future: reports are made for past and current months.")
+                % {"month": format_period(period)},
+                PERIOD,
+            )
+        if facility is not None and period is not None:
+            first = seen.setdefault((facility.pk, period), number)
+            if first != number:
+                problem(
+                    _("%(facility)s %(month)s already appears in row %(row)s.")
+                    % {"facility": facility.code, "month": format_period(period), "row": first},
+                    FACILITY_CODE,
+                )
+        values = {}
+        for element_code, column in element_columns.items():
+            value, message = _count(by_column.get(column))
+            if message:
+                problem(message, element_code)
+            elif value is not None:
+                values[element_code] = value
+        if len(plan.problems) == before:
+            rows.append(_Row(number, facility, period, values))
+    return rows
+
+
+def _is_empty(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _text(cell) -> str:
+    if cell is None or cell.value is None:
+        return ""
+    return str(cell.value).strip()
+
+
+def _period(cell) -> dt.date | None:
+    value = cell.value if cell is not None else None
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if isinstance(value, dt.date):  # Excel may turn a typed "2025-03" into 1 March 2025
+        return value if value.day == 1 else None
+    return parse_period(str(value).strip()) if value is not None else None
+
+
+def _count(cell) -> tuple[int | None, str | None]:
+    """(value, None) for a count, (None, None) for an empty cell, (None, message) if bad."""
+    if cell is None or _is_empty(cell.value):
+        return None, None
+    value = cell.value
+    if cell.data_type == "f" or (isinstance(value, str) and value.strip().startswith("=")):
+        return None, _("Formulas are not accepted: enter the number itself.")
+    if isinstance(value, str):
+        text = value.strip()
+        if _WHOLE_NUMBER.match(text):
+            value = int(text)
+        elif _NUMBER.match(text):
+            value = float(text.replace(",", "."))
+        else:
+            return None, _("“%(value)s” is not a number.") % {"value": text[:40]}
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None, _("“%(value)s” is not a number.") % {"value": str(value)[:40]}
+    if value < 0:
+        return None, _("The number cannot be negative.")
+    if isinstance(value, float):
+        if not value.is_integer():
+            return None, _("%(value)s is not a whole number.") % {"value": f"{value:g}"}
+        value = int(value)
+    if value > MAX_VALUE:
+        return None, _("%(value)s is too large for one month (at most %(max)s).") % {
+            "value": value,
+            "max": f"{MAX_VALUE:,}",
+        }
+    return value, None
+
+
+def _compare_with_stored(
+    rows: list[_Row], plan: ImportPlan, *, sheet: str, columns: dict[str, int]
+) -> None:
+    """Split rows into creates, updates and unchanged; refuse changes to locked reports;
+    collect the validation findings of the changed rows as warnings."""
+    facility_ids = {r.facility.pk for r in rows}
+    periods = {r.period for r in rows}
+    reports = {
+        (r.facility_id, r.period): r
+        for r in MonthlyReport.objects.filter(facility_id__in=facility_ids, period__in=periods)
+    }
+    stored: dict[int, dict[str, int]] = {}
+    for report_id, code, value in DataValue.objects.filter(
+        report__in=[r.pk for r in reports.values()]
+    ).values_list("report_id", "element__code", "value"):
+        stored.setdefault(report_id, {})[code] = value
+    changed_rows = []
+    for row in rows:
+        report = reports.get((row.facility.pk, row.period))
+        current = stored.get(report.pk, {}) if report else {}
+        changed = {c: v for c, v in row.values.items() if current.get(c) != v}
+        if not changed:
+            plan.unchanged += 1
+            continue
+        if report is not None and report.status not in services.EDITABLE:
+            for code, value in changed.items():
+                _problem(
+                    plan,
+                    _(
+                        "This report is %(status)s and cannot be changed: the portal has "
+                        "%(old)s, the file %(new)s."
+                    )
+                    % {
+                        "status": report.get_status_display().lower(),
+                        "old": current.get(code, "—"),
+                        "new": value,
+                    },
+                    sheet=sheet,
+                    row=row.row,
+                    column=get_column_letter(columns[code]),
+                    code=code,
+                )
+            continue
+        plan.rows.append(
+            PlanRow(
+                row=row.row,
+                facility_id=row.facility.pk,
+                period=format_period(row.period),
+                report_id=report.pk if report else None,
+                version=report.version if report else None,
+                values=changed,
+                facility_name=row.facility.name,
+                status=report.status if report else "",
+            )
+        )
+        changed_rows.append((row, {**current, **row.values}))
+    if plan.problems:
+        plan.rows = []
+        return
+    _collect_warnings(changed_rows, plan)
+
+
+def _collect_warnings(changed_rows: list[tuple[_Row, dict[str, int]]], plan: ImportPlan) -> None:
+    if not changed_rows:
+        return
+    rules = active_rules()
+    histories = _histories((row.facility.pk, row.period) for row, _values in changed_rows)
+    for row, values in changed_rows:
+        result = validate_values(
+            values=values, rules=rules, history=histories.get((row.facility.pk, row.period), {})
+        )
+        plan.warnings.extend(
+            RowWarning(row.row, row.facility.name, format_period(row.period), finding)
+            for finding in result.findings
+        )
+
+
+def _histories(pairs: Iterable[tuple[int, dt.date]]) -> dict[tuple[int, dt.date], dict]:
+    """``validation.element_history`` for many facility-months in one query."""
+    pairs = set(pairs)
+    facility_ids = {f for f, _p in pairs}
+    periods = {p for _f, p in pairs}
+    rows = (
+        DataValue.objects.filter(
+            facility_id__in=facility_ids,
+            period__gte=add_months(min(periods), -HISTORY_MONTHS),
+            period__lt=max(periods),
+            report__status__in=[MonthlyReport.Status.SUBMITTED, MonthlyReport.Status.APPROVED],
+        )
+        .order_by("period")
+        .values_list("facility_id", "period", "element__code", "value")
+    )
+    by_facility: dict[int, list] = {}
+    for facility_id, period, code, value in rows:
+        by_facility.setdefault(facility_id, []).append((period, code, value))
+    histories = {}
+    for facility_id, period in pairs:
+        start = add_months(period, -HISTORY_MONTHS)
+        history: dict[str, list[int]] = {}
+        for past, code, value in by_facility.get(facility_id, ()):
+            if start <= past < period:
+                history.setdefault(code, []).append(value)
+        histories[(facility_id, period)] = history
+    return histories
+
+
+# ----------------------------------------------------------------------------- apply
+class ImportRefused(services.ReportError):
+    """The import was refused at confirm time; nothing was written."""
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    created: int
+    updated: int
+    values_changed: int
+
+
+def import_apply(*, plan: ImportPlan, user) -> ImportResult:
+    """Write a checked plan: all rows or none. Scope, rights, editability and versions are
+    checked again; a report changed since the preview refuses the whole import."""
+    if plan.problems:
+        raise ImportRefused(_("The file has problems: nothing was imported."))
+    created = updated = changed = 0
+    with transaction.atomic():
+        facilities = {
+            f.pk: f
+            for f in Facility.objects.visible_to(user)
+            .filter(pk__in={r.facility_id for r in plan.rows})
+            .select_related("district__province")
+        }
+        for row in plan.rows:
+            changed += _apply_row(row, facilities.get(row.facility_id), user)
+            created += row.report_id is None
+            updated += row.report_id is not None
+    return ImportResult(created, updated, changed)
+
+
+def _apply_row(row: PlanRow, facility: Facility | None, user) -> int:
+    where = {"row": row.row, "facility": row.facility_name, "month": row.period}
+    if facility is None or not _editor(user, facility):
+        raise ImportRefused(
+            _(
+                "Row %(row)s: you can no longer enter reports for this facility. "
+                "Nothing was imported."
+            )
+            % where
+        )
+    period = parse_period(row.period)
+    report = (
+        MonthlyReport.objects.select_for_update()
+        .select_related("facility__district")
+        .filter(facility=facility, period=period)
+        .first()
+    )
+    stale = (
+        report is not None
+        if row.report_id is None
+        else (report is None or report.pk != row.report_id or report.version != row.version)
+    )
+    if stale:
+        raise ImportRefused(
+            _(
+                "Row %(row)s (%(facility)s, %(month)s) was changed by someone else after your "
+                "preview. Nothing was imported: upload the file again to see the current values."
+            )
+            % where
+        )
+    try:
+        if report is None:
+            report = services.report_create(facility=facility, period=period, user=user)
+        result = services.report_save(
+            report=report,
+            user=user,
+            values=row.values,
+            expected_version=report.version,
+            action=ReportEvent.Action.IMPORTED,
+        )
+    except PermissionDenied as error:
+        raise ImportRefused(
+            _("Row %(row)s: %(reason)s Nothing was imported.") % {**where, "reason": error}
+        ) from error
+    except services.ReportError as error:
+        raise ImportRefused(
+            _("Row %(row)s: %(reason)s Nothing was imported.") % {**where, "reason": error.message}
+        ) from error
+    return result.changed
