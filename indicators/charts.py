@@ -132,13 +132,17 @@ def describe_signal(signal: stats.Signal, months: Sequence[dt.date], *, run_char
             )
         return text % values
     if signal.code == stats.SIGNAL_FEW_CROSSINGS:
-        return (
-            _(
+        if run_chart:
+            text = _(
+                "Too few crossings of the median from %(since)s to %(until)s: "
+                "the data are not varying at random"
+            )
+        else:
+            text = _(
                 "Too few crossings of the centre line from %(since)s to %(until)s: "
                 "the data are not varying at random"
             )
-            % values
-        )
+        return text % values
     if signal.code == stats.SIGNAL_OUTSIDE_LIMITS:
         if signal.start == signal.end:
             text = (
@@ -229,6 +233,12 @@ class Series:
     target: float | None
     centre_label: str
     annotations: list[dict] = field(default_factory=list)
+
+    @property
+    def centre_is_zero(self) -> bool:
+        """Most months without any event: runs around a centre of 0 say little."""
+        centres = [p["centre"] for p in self.points if p["centre"] is not None]
+        return bool(centres) and centres[-1] == 0
 
     def as_json(self) -> dict:
         return {

@@ -73,10 +73,12 @@ class ReportEntryForm(forms.Form):
             )
 
     def values(self) -> dict[str, int | None]:
-        return {e.code: self.cleaned_data.get(value_field(e.code)) for e in self.elements}
+        data = getattr(self, "cleaned_data", {})
+        return {e.code: data.get(value_field(e.code)) for e in self.elements}
 
     def comments(self) -> dict[str, str]:
-        return {e.code: self.cleaned_data.get(comment_field(e.code)) or "" for e in self.elements}
+        data = getattr(self, "cleaned_data", {})
+        return {e.code: data.get(comment_field(e.code)) or "" for e in self.elements}
 
 
 def initial_from_report(report: MonthlyReport | None) -> dict:

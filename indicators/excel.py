@@ -328,34 +328,13 @@ def _open_sheet(file, plan: ImportPlan):
 
 def _read_code_row(sheet, plan: ImportPlan) -> dict[str, int] | None:
     """``{code: column index}`` from row 2; None when the row is unusable."""
-    known = set(DataElement.objects.values_list("code", flat=True))
-    columns: dict[str, int] = {}
-    for cell in next(sheet.iter_rows(min_row=CODE_ROW, max_row=CODE_ROW), ()):
-        code = str(cell.value).strip() if cell.value is not None else ""
-        if not code:
-            continue
-        letter = get_column_letter(cell.column)
-        if code not in known and code not in FIXED_COLUMNS:
-            _problem(
-                plan,
-                _("Unknown data element code “%(code)s” in row 2.") % {"code": code},
-                sheet=sheet.title,
-                row=CODE_ROW,
-                column=letter,
-                code=code,
-            )
-        elif code in columns:
-            _problem(
-                plan,
-                _("The code “%(code)s” appears twice in row 2.") % {"code": code},
-                sheet=sheet.title,
-                row=CODE_ROW,
-                column=letter,
-                code=code,
-            )
-        else:
-            columns[code] = cell.column
-    if FACILITY_CODE not in columns or PERIOD not in columns:
+    cells = [
+        (cell.column, str(cell.value).strip())
+        for cell in next(sheet.iter_rows(min_row=CODE_ROW, max_row=CODE_ROW), ())
+        if not _is_empty(cell.value)
+    ]
+    found = {code for _column, code in cells}
+    if FACILITY_CODE not in found or PERIOD not in found:
         _problem(
             plan,
             _(
@@ -366,6 +345,24 @@ def _read_code_row(sheet, plan: ImportPlan) -> dict[str, int] | None:
             row=CODE_ROW,
         )
         return None
+    known = set(DataElement.objects.values_list("code", flat=True))
+    columns: dict[str, int] = {}
+    for column, code in cells:
+        if code not in known and code not in FIXED_COLUMNS:
+            message = _("Unknown data element code “%(code)s” in row 2.")
+        elif code in columns:
+            message = _("The code “%(code)s” appears twice in row 2.")
+        else:
+            columns[code] = column
+            continue
+        _problem(
+            plan,
+            message % {"code": code},
+            sheet=sheet.title,
+            row=CODE_ROW,
+            column=get_column_letter(column),
+            code=code,
+        )
     return columns
 
 

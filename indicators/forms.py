@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from facilities.models import Facility
 
 from . import charts
-from .periods import add_months, last_complete_month, parse_period
+from .periods import add_months, format_period, last_complete_month, parse_period
 from .selectors import (
     DEFAULT_STATUSES,
     MONTH,
@@ -63,8 +63,16 @@ class DashboardForm(forms.Form):
         label=_("Include submitted (not yet approved) reports"), required=False
     )
 
+    def defaults(self) -> dict[str, str]:
+        """Values shown and used when the URL leaves a field out."""
+        return {}
+
     def __init__(self, data=None, **kwargs):
-        super().__init__(data if data is not None else {}, **kwargs)
+        data = data.copy() if data is not None else {}
+        for name, value in self.defaults().items():
+            if not data.get(name):
+                data[name] = value
+        super().__init__(data, **kwargs)
         for name, field in self.fields.items():
             if isinstance(field.widget, forms.CheckboxInput):
                 field.widget.attrs.setdefault("class", "form-check-input")
@@ -92,11 +100,8 @@ class PeriodForm(DashboardForm):
         ],
     )
 
-    def clean(self):
-        data = super().clean()
-        data["period"] = data.get("period") or this_month()
-        data["span"] = data.get("span") or MONTH
-        return data
+    def defaults(self):
+        return {"period": format_period(this_month()), "span": MONTH}
 
     @property
     def window(self) -> Window:
@@ -124,6 +129,9 @@ class OverviewForm(PeriodForm):
     sort = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
     desc = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
+    def defaults(self):
+        return {**super().defaults(), "rows": "children"}
+
     def filter_facilities(self, facilities):
         types = TYPE_GROUPS.get(self.cleaned_data.get("type") or "")
         return facilities.filter(type__in=types) if types else facilities
@@ -132,10 +140,8 @@ class OverviewForm(PeriodForm):
 class PwsForm(DashboardForm):
     period = MonthField(label=_("Month"), required=False)
 
-    def clean(self):
-        data = super().clean()
-        data["period"] = data.get("period") or this_month()
-        return data
+    def defaults(self):
+        return {"period": format_period(this_month())}
 
 
 class TrendForm(DashboardForm):
@@ -144,22 +150,30 @@ class TrendForm(DashboardForm):
     chart = forms.ChoiceField(label=_("Chart"), required=False, choices=charts.CHART_CHOICES)
 
     def __init__(self, data=None, *, indicator=None, **kwargs):
-        super().__init__(data, **kwargs)
         self.indicator = indicator
+        self._raw_end = (data or {}).get("end") or ""
+        super().__init__(data, **kwargs)
         if indicator is not None:
             allowed = charts.allowed_charts(indicator)
             self.fields["chart"].choices = [c for c in charts.CHART_CHOICES if c[0] in allowed]
 
+    def defaults(self):
+        end = parse_period(self._raw_end) or this_month()
+        return {
+            "end": format_period(end),
+            "start": format_period(add_months(end, -(TREND_MONTHS - 1))),
+            "chart": charts.AUTO,
+        }
+
     def clean(self):
         data = super().clean()
-        end = data.get("end") or this_month()
-        start = data.get("start") or add_months(end, -(TREND_MONTHS - 1))
+        start, end = data.get("start"), data.get("end")
+        if start is None or end is None:
+            return data
         if start > end:
             raise forms.ValidationError(_("The first month must come before the last."))
         if len_months(start, end) > MAX_TREND_MONTHS:
             raise forms.ValidationError(_("Choose at most %(n)s months.") % {"n": MAX_TREND_MONTHS})
-        data["start"], data["end"] = start, end
-        data["chart"] = data.get("chart") or charts.AUTO
         return data
 
 

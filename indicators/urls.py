@@ -15,6 +15,7 @@ urlpatterns = [
     path("reports/completeness/", reports.completeness, name="completeness"),
     path("reports/<str:code>/<str:period>/", reports.report_entry, name="report_entry"),
     path("reports/<str:code>/<str:period>/review/", reports.report_review, name="report_review"),
+    path("reports/<str:code>/<str:period>/check/", reports.report_check, name="report_check"),
     path(
         "reports/<str:code>/<str:period>/history/",
         reports.report_history_view,

@@ -12,8 +12,9 @@ register = template.Library()
 
 @register.simple_tag(takes_context=True)
 def dash_url(context, view, *args, area=None, keep="", **extra):
-    """URL of ``view`` for ``area`` (a ``{param: code}`` dict, or None to keep the current
-    area), keeping the request's parameters named in ``keep`` and setting ``extra``.
+    """URL of ``view`` (a URL name, or a path starting with "/") for ``area`` (a
+    ``{param: code}`` dict, "" for none, or None to keep the current area), keeping the
+    request's parameters named in ``keep`` and setting ``extra``.
 
     ``{% dash_url "indicators:trend" "K6_COV" area=row.query keep="include_submitted" %}``
     """
@@ -21,9 +22,9 @@ def dash_url(context, view, *args, area=None, keep="", **extra):
     params = {}
     if area is None:
         params.update({k: request.GET[k] for k in AREA_PARAMS if request.GET.get(k)})
-    else:
+    elif area:
         params.update(area)
     params.update({k: request.GET[k] for k in keep.split() if request.GET.get(k)})
     params.update({k: v for k, v in extra.items() if v not in (None, "", False)})
-    url = reverse(view, args=args)
+    url = view if view.startswith("/") else reverse(view, args=args)
     return f"{url}?{urlencode(params)}" if params else url

@@ -31,9 +31,20 @@ def _indicator(code: str) -> Indicator:
     return found[0]
 
 
-def _render(request, template, context):
+# Parameters each page keeps when the user moves to another area.
+_KEEP = {
+    "overview": "include_submitted period span rows type",
+    "trend": "include_submitted start end chart",
+    "compare": "include_submitted period span",
+    "pws": "include_submitted period",
+}
+
+
+def _render(request, page, context):
     context["networks"] = LearningNetwork.objects.visible_to(request.user).only("slug", "name")
-    return render(request, f"indicators/dashboards/{template}", context)
+    context["page"] = page
+    context["page_keep"] = _KEEP[page]
+    return render(request, f"indicators/dashboards/{page}.html", context)
 
 
 @require_GET
@@ -56,7 +67,7 @@ def overview(request):
         )
     return _render(
         request,
-        "overview.html",
+        "overview",
         {"area": area, "area_error": area_error, "form": form, "overview": data},
     )
 
@@ -80,7 +91,7 @@ def trend(request, code):
         )
     return _render(
         request,
-        "trend.html",
+        "trend",
         {
             "area": area,
             "area_error": area_error,
@@ -110,7 +121,7 @@ def compare(request, code):
         )
     return _render(
         request,
-        "compare.html",
+        "compare",
         {
             "area": area,
             "area_error": area_error,
@@ -139,7 +150,7 @@ def pws_kia(request):
         )
     return _render(
         request,
-        "pws_kia.html",
+        "pws",
         {
             "area": area,
             "area_error": area_error,

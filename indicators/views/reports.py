@@ -92,6 +92,7 @@ def report_entry(request, code, period):
                 form, facility=facility, period=month, validation=validation
             ),
             "validation": validation,
+            "unexplained": _unexplained(validation, report),
             "conflict": conflict,
             "editable": editable,
             "can_review": report is not None and services.can_review(request.user, report),
@@ -102,6 +103,12 @@ def report_entry(request, code, period):
             else None,
         },
     )
+
+
+def _unexplained(validation, report):
+    if validation is None or report is None:
+        return []
+    return validation.unexplained_warnings(services.report_values(report)[1])
 
 
 class _Outcome:
@@ -254,5 +261,26 @@ def completeness(request):
             "networks": LearningNetwork.objects.visible_to(request.user),
             "start": start,
             "end": end,
+        },
+    )
+
+
+@require_POST
+@login_required
+def report_check(request, code, period):
+    """htmx: the server's validation of the values in the form, without saving them."""
+    facility, month = _facility_and_period(request, code, period)
+    form = ReportEntryForm(request.POST, elements=list(DataElement.objects.all()))
+    form.is_valid()  # invalid fields are simply left out of the check
+    values = {code: value for code, value in form.values().items() if value is not None}
+    report = MonthlyReport(facility=facility, period=month)
+    validation = services.report_validate(report, values) if values else None
+    comments = form.comments()
+    return render(
+        request,
+        "indicators/reports/_checks.html",
+        {
+            "validation": validation,
+            "unexplained": validation.unexplained_warnings(comments) if validation else [],
         },
     )

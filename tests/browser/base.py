@@ -91,6 +91,24 @@ class BrowserTestCase(StaticLiveServerTestCase):
         self.browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
         element.click()
         WebDriverWait(self.browser, 10).until(expected_conditions.staleness_of(old_page))
+        self.wait_ready()
+
+    def wait_ready(self):
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        WebDriverWait(self.browser, 10).until(
+            lambda b: b.execute_script("return document.readyState") == "complete"
+        )
+
+    def log_out(self):
+        from selenium.webdriver.common.by import By
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        self.click_and_wait(
+            self.browser.find_element(By.CSS_SELECTOR, "form[action='/accounts/logout/'] button")
+        )
+        WebDriverWait(self.browser, 10).until(lambda b: "/accounts/login/" in b.current_url)
+        self.wait_ready()
 
     def screenshot(self, name):
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)

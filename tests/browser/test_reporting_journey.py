@@ -4,6 +4,7 @@ head fixes and resubmits; the district approves; the form is then read-only."""
 import datetime as dt
 
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 
 from indicators.models import MonthlyReport
 from tests.browser.base import BrowserTestCase
@@ -36,11 +37,6 @@ class ReportingJourneyTests(WorldMixin, BrowserTestCase):
     def status(self):
         return MonthlyReport.objects.get(facility=self.pkm_lubuk_pinang, period=self.period).status
 
-    def log_out(self):
-        self.click_and_wait(
-            self.browser.find_element(By.CSS_SELECTOR, "form[action='/accounts/logout/'] button")
-        )
-
     def test_enter_submit_return_resubmit_approve(self):
         browser = self.browser
         self.log_in("kapus.lubuk_pinang", PASSWORD)
@@ -49,6 +45,10 @@ class ReportingJourneyTests(WorldMixin, BrowserTestCase):
         self.type("K4", 12)  # error: K4 > K1
         self.type("PF", 9)
         self.type("PN", 8)  # warning: PF > PN
+        # the server's checks arrive through htmx while typing
+        WebDriverWait(browser, 10).until(
+            lambda b: b.find_elements(By.CSS_SELECTOR, "#live-checks [data-live-finding=k4-le-k1]")
+        )
         live = browser.find_element(By.CSS_SELECTOR, "[data-indicator=K1_COV]").text
         self.assertRegex(live, r"\d")  # the live preview computed K1 coverage
         self.press("submit")

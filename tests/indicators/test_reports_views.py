@@ -294,3 +294,36 @@ class CompletenessTests(WorldMixin, TestCase):
         with self.assertNumQueries(len(first.captured_queries)):
             response = self.client.get(url)
         self.assertEqual(len(response.context["grid"].rows), 21)
+
+
+@time_machine.travel(NOW)
+class LiveCheckTests(PermissionMatrixMixin, WorldMixin, TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.build_world()
+
+    def url(self, facility=None):
+        facility = facility or self.pkm_lubuk_pinang
+        return reverse("indicators:report_check", args=[facility.code, "2025-06"])
+
+    def test_returns_the_server_findings_without_saving(self):
+        self.client.force_login(self.kapus_lubuk_pinang)
+        response = self.client.post(
+            self.url(),
+            {"version": 1, "v_K1": "10", "v_K4": "12", "v_PF": "5", "v_PN": "4"},
+            HTTP_HX_REQUEST="true",
+        )
+        self.assertContains(response, 'data-live-finding="k4-le-k1"')
+        self.assertContains(response, 'data-live-finding="pf-le-pn"')
+        self.assertFalse(MonthlyReport.objects.exists())
+        ok = self.client.post(self.url(), {"version": 1, "v_K1": "10", "v_K4": "9"})
+        self.assertContains(ok, 'data-testid="live-checks-ok"')
+
+    def test_scope_and_method(self):
+        self.client.force_login(self.outsider)
+        self.assertEqual(self.client.post(self.url(), {"v_K1": "1"}).status_code, 404)
+        self.client.force_login(self.kapus_lubuk_pinang)
+        self.assertEqual(self.client.get(self.url()).status_code, 405)
+        self.assertEqual(self.client.post(self.url(self.pkm_ciwandan), {}).status_code, 404)
+        self.client.logout()
+        self.assertEqual(self.client.post(self.url(), {}).status_code, 302)
