@@ -1,2 +1,10 @@
+from rest_framework.routers import DefaultRouter
 
-urlpatterns = []
+from .reports import ReportViewSet
+
+router = DefaultRouter()
+router.register("reports", ReportViewSet, basename="report")
+
+urlpatterns = [
+    *router.urls,
+]

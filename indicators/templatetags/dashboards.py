@@ -28,3 +28,9 @@ def dash_url(context, view, *args, area=None, keep="", **extra):
     params.update({k: v for k, v in extra.items() if v not in (None, "", False)})
     url = view if view.startswith("/") else reverse(view, args=args)
     return f"{url}?{urlencode(params)}" if params else url
+
+
+@register.filter
+def index(sequence, position):
+    """``row.cells|index:2``: an item of a list by position."""
+    return sequence[position]

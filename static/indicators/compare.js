@@ -54,9 +54,15 @@
       pointRadius: 0,
     });
   }
+  // Label the facilities beyond the 99.8 % limits (those beyond 95 % are drawn as diamonds).
   const labels = data.points
     .map((point, index) => ({ datasetIndex: 0, index, text: point.name, flag: point.flag }))
-    .filter((label) => outside(label.flag));
+    .filter((label) => label.flag === "above_998" || label.flag === "below_998");
+  // Zoom the value axis on the facilities, the average and the target.
+  const ys = data.points.map((point) => point.y).concat([data.theta, data.target].filter((y) => y !== null));
+  const low = Math.min(...ys);
+  const high = Math.max(...ys);
+  const pad = Math.max((high - low) * 0.25, Math.abs(high) * 0.05, 1);
   const options = Q.baseOptions();
   options.interaction = { mode: "nearest", intersect: true };
   options.plugins.qiPointLabels = { labels };
@@ -73,7 +79,11 @@
   };
   options.scales = {
     x: { type: "linear", beginAtZero: true, title: { display: true, text: d.xLabel } },
-    y: { beginAtZero: true, title: { display: true, text: data.indicator.unit } },
+    y: {
+      min: Math.max(0, Math.floor(low - pad)),
+      max: Math.ceil(high + pad),
+      title: { display: true, text: data.indicator.unit },
+    },
   };
   new Chart(canvas, { type: "scatter", data: { datasets }, options, plugins: [Q.pointLabels] });
   Q.printResize();
