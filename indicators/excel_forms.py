@@ -52,7 +52,8 @@ class TemplateForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         facilities = Facility.objects.visible_to(user).filter(active=True)
-        if facilities.count() <= SELECT_LIMIT:
+        count = facilities.count()
+        if count <= SELECT_LIMIT:
             self.fields["facility"].widget = forms.Select(
                 choices=[("", "—")] + [(f.code, f"{f.name} ({f.code})") for f in facilities],
                 attrs={"class": "form-select"},
@@ -70,12 +71,14 @@ class TemplateForm(forms.Form):
             last = last_complete_month(timezone.localdate())
             self.initial.setdefault("month_from", format_period(add_months(last, -2)))
             self.initial.setdefault("month_to", format_period(last))
+            if count == 1:  # a facility head: their own facility
+                self.initial.setdefault("facility", facilities.get().code)
 
     def clean(self):
         data = super().clean()
         facility, district = data.get("facility"), data.get("district")
         if bool(facility) == bool(district):
-            raise forms.ValidationError(_("Choose either one facility or one district."))
+            self.add_error(None, _("Choose either one facility or one district."))
         start, end = data.get("month_from"), data.get("month_to")
         if start and end:
             if end < start:

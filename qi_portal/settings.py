@@ -117,8 +117,8 @@ if REDIS_URL:
     }
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
-    # Tests run tasks in-process (no worker runs there); tests/qi_portal/test_infrastructure.py checks
-    # that the broker itself answers.
+    # Tests run tasks in-process (no worker runs there);
+    # tests/qi_portal/test_infrastructure.py checks that the broker itself answers.
     CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", TESTING)
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

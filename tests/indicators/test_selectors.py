@@ -6,9 +6,14 @@ from decimal import Decimal
 
 from django.test import TestCase
 
-from facilities.models import Facility
+from facilities.models import Facility, NetworkMembership
 from indicators.models import DataValue, Indicator, MonthlyReport
-from indicators.selectors import indicator_values_by_period, indicators_with_elements
+from indicators.selectors import (
+    indicator_values_by_period,
+    indicators_with_elements,
+    monthly_sums,
+    report_completeness,
+)
 from tests.factories import CatchmentTargetFactory, ReportFactory, WorldMixin, add_values
 
 MONTHS = [dt.date(2025, m, 1) for m in range(1, 7)]
@@ -154,3 +159,223 @@ class IndicatorValuesTests(WorldMixin, TestCase):
             end=MONTHS[0],
         )
         self.assertAlmostEqual(result[(MONTHS[0],)]["RUJUKAN_BALIK_RATE"].value, 1.0)
+
+
+class GroupedValuesTests(WorldMixin, TestCase):
+    """Groupings by area, quarters, year to date and network membership dates, each checked
+    against plain Python over every raw value."""
+
+    MONTHS = [dt.date(2025, m, 1) for m in range(1, 10)]
+    CODES = ["K1_COV", "NMR", "RUJUKAN_BALIK_RATE"]
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.build_world()
+        rng = random.Random(11)
+        cls.targets = {}
+        for facility in cls.all_facilities:
+            pregnant = rng.randint(100, 400)
+            cls.targets[facility.pk] = pregnant
+            CatchmentTargetFactory(facility=facility, year=2025, pregnant=pregnant)
+            for period in cls.MONTHS:
+                if rng.random() < 0.15:
+                    continue  # a missing report
+                status = rng.choice(["approved", "approved", "approved", "submitted"])
+                report = ReportFactory(facility=facility, period=period, status=status)
+                add_values(
+                    report,
+                    {
+                        "K1": rng.randint(5, 40),
+                        "LAHIR_HIDUP": rng.randint(0, 30),
+                        "KEMATIAN_NEONATAL": rng.randint(0, 2),
+                        "RUJUK_IBU_KELUAR": rng.randint(0, 5),
+                        "RUJUK_NEO_KELUAR": rng.randint(0, 5),
+                        "RUJUKAN_BALIK": rng.randint(0, 4),
+                    },
+                )
+        # the Mukomuko member joined the Cilegon network mid-March and left in May
+        NetworkMembership.objects.filter(
+            network=cls.network_cilegon, facility=cls.pkm_kota_mukomuko
+        ).update(joined=dt.date(2025, 3, 15), left=dt.date(2025, 5, 10))
+        cls.memberships = {
+            m.facility_id: (m.joined, m.left)
+            for m in NetworkMembership.objects.filter(network=cls.network_cilegon)
+        }
+
+    def setUp(self):
+        self.indicators = indicators_with_elements(Indicator.objects.filter(code__in=self.CODES))
+
+    def member(self, facility_id, month):
+        joined, left = self.memberships[facility_id]
+        return joined.replace(day=1) <= month and (left is None or left >= month)
+
+    def reference(self, indicator, facility_ids, months, statuses, network=False):
+        """(numerator, value) from raw values: Σ numerator / Σ denominator × factor."""
+        cells = [(f, m) for f in facility_ids for m in months]
+        if network:
+            cells = [(f, m) for f, m in cells if self.member(f, m)]
+        wanted = set(cells)
+        raw = [
+            v
+            for v in DataValue.objects.select_related("element", "report")
+            if (v.facility_id, v.period) in wanted and v.report.status in statuses
+        ]
+        if not raw:
+            return 0, None
+        num_codes = {e.code for e in indicator.numerator.all()}
+        den_codes = {e.code for e in indicator.denominator_elements.all()}
+        numerator = sum(v.value for v in raw if v.element.code in num_codes)
+        if indicator.denominator_target:
+            denominator = sum(Decimal(self.targets[f]) / 12 for f, _m in cells)
+        else:
+            denominator = Decimal(sum(v.value for v in raw if v.element.code in den_codes))
+        if not denominator:
+            return numerator, None
+        return numerator, float(Decimal(numerator) / denominator * indicator.factor)
+
+    def assert_matches(self, got, indicator, facility_ids, months, statuses, network=False):
+        numerator, value = self.reference(indicator, facility_ids, months, statuses, network)
+        label = (indicator.code, months[0], months[-1])
+        self.assertEqual(got.numerator, numerator, label)
+        if value is None:
+            self.assertIsNone(got.value, label)
+        else:
+            self.assertAlmostEqual(got.value, value, places=6, msg=label)
+
+    def test_grouped_by_kecamatan_district_and_province(self):
+        facilities = Facility.objects.all()
+        for level, attribute in [
+            ("subdistrict", "subdistrict_id"),
+            ("district", "district_id"),
+            ("province", "district.province_id"),
+        ]:
+            result = indicator_values_by_period(
+                indicators=self.indicators,
+                facilities=facilities,
+                start=self.MONTHS[0],
+                end=self.MONTHS[-1],
+                group_by=level,
+            )
+            groups = {}
+            for facility in self.all_facilities:
+                value = facility
+                for part in attribute.split("."):
+                    value = getattr(value, part)
+                groups.setdefault(value, []).append(facility.pk)
+            self.assertEqual({key[0] for key in result}, set(groups), level)
+            for group, ids in groups.items():
+                for month in self.MONTHS:
+                    for indicator in self.indicators:
+                        got = result[(group, month)][indicator.code]
+                        self.assert_matches(got, indicator, ids, [month], ["approved"])
+
+    def test_quarters_and_year_to_date(self):
+        ids = [self.pkm_lubuk_pinang.pk, self.pkm_kota_mukomuko.pk, self.rsud_mukomuko.pk]
+        facilities = Facility.objects.filter(pk__in=ids)
+        statuses = ["approved", "submitted"]
+        quarters = indicator_values_by_period(
+            indicators=self.indicators,
+            facilities=facilities,
+            start=self.MONTHS[0],
+            end=self.MONTHS[-1],
+            granularity="quarter",
+            statuses=statuses,
+        )
+        self.assertEqual(
+            sorted(k[0] for k in quarters),
+            [dt.date(2025, 1, 1), dt.date(2025, 4, 1), dt.date(2025, 7, 1)],
+        )
+        for q in range(3):
+            months = self.MONTHS[3 * q : 3 * q + 3]
+            for indicator in self.indicators:
+                got = quarters[(months[0],)][indicator.code]
+                self.assert_matches(got, indicator, ids, months, statuses)
+        ytd = indicator_values_by_period(
+            indicators=self.indicators,
+            facilities=facilities,
+            start=dt.date(2025, 4, 1),
+            end=self.MONTHS[-1],
+            granularity="ytd",
+            statuses=statuses,
+        )
+        self.assertEqual(sorted(k[0] for k in ytd), self.MONTHS[3:])
+        for i, month in enumerate(self.MONTHS[3:], start=4):
+            for indicator in self.indicators:
+                got = ytd[(month,)][indicator.code]
+                self.assert_matches(got, indicator, ids, self.MONTHS[:i], statuses)
+
+    def test_network_counts_members_only_in_their_member_months(self):
+        members = list(self.memberships)
+        result = indicator_values_by_period(
+            indicators=self.indicators,
+            facilities=Facility.objects.filter(pk__in=members),
+            start=self.MONTHS[0],
+            end=self.MONTHS[-1],
+            network=self.network_cilegon,
+        )
+        for month in self.MONTHS:
+            for indicator in self.indicators:
+                got = result[(month,)][indicator.code]
+                self.assert_matches(got, indicator, members, [month], ["approved"], network=True)
+        # the whole period at once, by facility: the leaver's targets count for 3 months
+        by_facility = indicator_values_by_period(
+            indicators=self.indicators,
+            facilities=Facility.objects.filter(pk__in=members),
+            start=self.MONTHS[0],
+            end=self.MONTHS[-1],
+            granularity="total",
+            group_by="facility",
+            network=self.network_cilegon,
+        )
+        k1 = by_facility[(self.pkm_kota_mukomuko.pk, self.MONTHS[0])]["K1_COV"]
+        self.assertEqual(k1.denominator, Decimal(self.targets[self.pkm_kota_mukomuko.pk]) / 12 * 3)
+        for facility_id in members:
+            for indicator in self.indicators:
+                got = by_facility[(facility_id, self.MONTHS[0])][indicator.code]
+                self.assert_matches(
+                    got, indicator, [facility_id], self.MONTHS, ["approved"], network=True
+                )
+
+    def test_one_fetch_serves_several_windows(self):
+        with self.assertNumQueries(2):
+            sums = monthly_sums(
+                indicators=self.indicators,
+                facilities=Facility.objects.all(),
+                start=self.MONTHS[0],
+                end=self.MONTHS[-1],
+                group_by="district",
+            )
+            first = sums.values(start=self.MONTHS[0], end=self.MONTHS[2], granularity="total")
+            months = sums.values(start=self.MONTHS[0], end=self.MONTHS[2])
+        for (district, _key), values in first.items():
+            ids = [f.pk for f in self.all_facilities if f.district_id == district]
+            for indicator in self.indicators:
+                self.assert_matches(
+                    values[indicator.code], indicator, ids, self.MONTHS[:3], ["approved"]
+                )
+            self.assertIn((district, self.MONTHS[1]), months)
+
+    def test_report_completeness(self):
+        received = MonthlyReport.objects.filter(
+            facility__district=self.mukomuko, status__in=["submitted", "approved"]
+        ).count()
+        result = report_completeness(
+            facilities=Facility.objects.filter(district=self.mukomuko),
+            start=self.MONTHS[0],
+            end=self.MONTHS[-1],
+            granularity="total",
+        )
+        completeness = result[(self.MONTHS[0],)]
+        self.assertEqual(completeness.received, received)
+        self.assertEqual(completeness.expected, 3 * len(self.MONTHS))
+        # the network expects the leaver's reports only for March to May
+        network = report_completeness(
+            facilities=Facility.objects.filter(pk__in=list(self.memberships)),
+            start=self.MONTHS[0],
+            end=self.MONTHS[-1],
+            granularity="total",
+            group_by="facility",
+            network=self.network_cilegon,
+        )
+        self.assertEqual(network[(self.pkm_kota_mukomuko.pk, self.MONTHS[0])].expected, 3)
+        self.assertEqual(network[(self.pkm_cibeber.pk, self.MONTHS[0])].expected, 9)

@@ -1,0 +1,59 @@
+"""Serializers of the dashboard series endpoint (output only; documents the schema)."""
+
+from rest_framework import serializers
+
+
+class SeriesIndicatorSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    unit = serializers.CharField()
+    direction = serializers.ChoiceField(choices=["up", "down"])
+    factor = serializers.IntegerField()
+
+
+class SeriesAreaSerializer(serializers.Serializer):
+    level = serializers.CharField()
+    code = serializers.CharField(allow_null=True)
+    name = serializers.CharField()
+
+
+class SeriesPointSerializer(serializers.Serializer):
+    period = serializers.CharField(help_text="Month, YYYY-MM")
+    label = serializers.CharField()
+    numerator = serializers.IntegerField(allow_null=True)
+    denominator = serializers.FloatField(allow_null=True)
+    value = serializers.FloatField(allow_null=True, help_text="In display units (e.g. %)")
+    small_number = serializers.BooleanField()
+    centre = serializers.FloatField(allow_null=True)
+    lcl = serializers.FloatField(allow_null=True)
+    ucl = serializers.FloatField(allow_null=True)
+    special_cause = serializers.BooleanField()
+    run_signal = serializers.BooleanField()
+
+
+class SeriesSignalSerializer(serializers.Serializer):
+    rule = serializers.CharField()
+    start = serializers.CharField()
+    end = serializers.CharField()
+    direction = serializers.CharField(allow_null=True)
+    points = serializers.IntegerField()
+    text = serializers.CharField()
+
+
+class SeriesAnnotationSerializer(serializers.Serializer):
+    date = serializers.DateField()
+    label = serializers.CharField()
+    kind = serializers.CharField()
+    url = serializers.CharField(allow_blank=True)
+
+
+class SeriesSerializer(serializers.Serializer):
+    indicator = SeriesIndicatorSerializer()
+    area = SeriesAreaSerializer()
+    statuses = serializers.ListField(child=serializers.CharField())
+    chart = serializers.CharField()
+    target = serializers.FloatField(allow_null=True)
+    centre_label = serializers.CharField()
+    points = SeriesPointSerializer(many=True)
+    signals = SeriesSignalSerializer(many=True)
+    annotations = SeriesAnnotationSerializer(many=True)
