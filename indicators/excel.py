@@ -214,12 +214,6 @@ class Problem:
     message: str
     code: str = ""  # the code in row 2 of that column, when known
 
-    @property
-    def column_label(self) -> str:
-        if self.column and self.code:
-            return f"{self.column} ({self.code})"
-        return self.column or ""
-
 
 @dataclass
 class PlanRow:

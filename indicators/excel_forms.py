@@ -1,4 +1,4 @@
-"""Forms of the Excel round-trip: template choice, upload, confirm."""
+"""Forms of the Excel round-trip: template choice and upload (confirm posts a token)."""
 
 from __future__ import annotations
 

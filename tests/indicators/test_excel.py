@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from facilities.models import RoleAssignment
 from indicators import excel, services
-from indicators.models import DataValue, MonthlyReport, ReportEvent
+from indicators.models import DataValue, MonthlyReport, ReportEvent, ValidationRule
 from indicators.views.excel import SESSION_KEY
 from tests.factories import FacilityFactory, ReportFactory, RoleFactory, WorldMixin, add_values
 from tests.permissions import PermissionMatrixMixin
@@ -157,6 +157,16 @@ class TemplateLayoutTests(ExcelTestCase):
         self.assertFalse(sheet.cell(open_, 5).protection.locked)
         self.assertIsNone(sheet.cell(open_, 5).fill.fill_type)
 
+    def test_form_defaults_to_the_last_three_months_and_own_facility(self):
+        self.client.force_login(self.kapus_lubuk_pinang)
+        form = self.client.get(TEMPLATE_URL).context["form"]
+        self.assertEqual(
+            (form.initial["facility"], form.initial["month_from"], form.initial["month_to"]),
+            ("P1706001", "2025-04", "2025-06"),
+        )
+        self.client.force_login(self.dinkes_mukomuko)
+        self.assertNotIn("facility", self.client.get(TEMPLATE_URL).context["form"].initial)
+
     def test_bad_template_requests_show_form_errors(self):
         self.client.force_login(self.dinkes_mukomuko)
         cases = [
@@ -269,6 +279,22 @@ class RoundTripTests(ExcelTestCase):
         self.confirm()
         june = MonthlyReport.objects.get(facility=self.pkm_lubuk_pinang, period=JUNE)
         self.assertEqual((june.status, services.report_values(june)[0]["K4"]), (Status.DRAFT, 12))
+
+    def test_findings_are_in_the_users_language(self):
+        sheet = self.facility_template()
+        fill(sheet, "P1706001", "2025-06", {"K1": 10, "K4": 12})
+        rule = ValidationRule.objects.get(code="k4-le-k1")
+        self.client.force_login(self.kapus_lubuk_pinang)
+        for language, message in (("id", rule.message_id), ("en", rule.message_en)):
+            with self.subTest(language=language):
+                response = self.client.post(
+                    UPLOAD_URL,
+                    {"file": SimpleUploadedFile("a.xlsx", save(sheet))},
+                    HTTP_ACCEPT_LANGUAGE=language,
+                )
+                (warning,) = response.context["plan"].warnings
+                self.assertEqual(warning.finding.message, message)
+                self.assertContains(response, message)
 
     def test_returned_report_is_updated_and_stays_returned(self):
         self.may.status = Status.RETURNED
