@@ -269,8 +269,9 @@ class QueryCountTests(TestCase):
     """The same number of queries with 5 and with 50 facilities, for every page."""
 
     # 6 on every page: session, user, role assignments, demo banner, area, networks menu;
-    # then the page's own: indicators (3), area names, value sums, target sums, and for the
-    # overview reports received and expected; the indicator pages add their indicator menu.
+    # then indicators with their elements (3), value sums and target sums (2), plus:
+    # overview: area names, reports received, facilities expected; PWS-KIA: area names;
+    # trend: the indicator menu; compare: the indicator menu and facility names.
     EXPECTED = {
         OVERVIEW: 14,
         PWS: 12,
