@@ -31,7 +31,7 @@ from django.db.models import (
     Sum,
     When,
 )
-from django.db.models.functions import TruncMonth
+from django.db.models.functions import ExtractYear, TruncMonth
 
 from facilities.models import (
     CatchmentTarget,
@@ -171,11 +171,19 @@ def _value(indicator: Indicator, numerator: int, denominator: Decimal | None) ->
     return IndicatorValue(indicator, numerator, denominator, value)
 
 
-def _sum_expression(element_ids: Iterable[int]) -> Sum:
-    return Sum(
-        Case(When(element_id__in=list(element_ids), then="value"), default=0),
-        output_field=IntegerField(),
+# A data value row whose facility has a catchment target for the row's year.
+_HAS_TARGET = Exists(
+    CatchmentTarget.objects.filter(
+        facility_id=OuterRef("facility_id"), year=ExtractYear(OuterRef("period"))
     )
+)
+
+
+def _sum_expression(element_ids: Iterable[int], condition=None) -> Sum:
+    when = Q(element_id__in=list(element_ids))
+    if condition is not None:
+        when &= condition
+    return Sum(Case(When(when, then="value"), default=0), output_field=IntegerField())
 
 
 def member_month_filter(network: LearningNetwork, *, facility_ref: str, period_ref: str) -> Exists:
@@ -388,7 +396,13 @@ def _value_sums(*, indicators, facilities, start, end, group_by, statuses, netwo
     group = [path, "period"] if path else ["period"]
     aggregates = {}
     for indicator in indicators:
-        aggregates[f"n_{indicator.pk}"] = _sum_expression(e.pk for e in indicator.numerator.all())
+        numerator_ids = [e.pk for e in indicator.numerator.all()]
+        if indicator.denominator_target:
+            # Coverage: only facilities that hold the catchment (sasaran) count, so that a
+            # hospital's deliveries are not counted again on top of the puskesmas' own.
+            aggregates[f"n_{indicator.pk}"] = _sum_expression(numerator_ids, _HAS_TARGET)
+        else:
+            aggregates[f"n_{indicator.pk}"] = _sum_expression(numerator_ids)
         denominator_ids = [e.pk for e in indicator.denominator_elements.all()]
         if denominator_ids and not indicator.denominator_target:
             aggregates[f"d_{indicator.pk}"] = _sum_expression(denominator_ids)

@@ -379,3 +379,28 @@ class GroupedValuesTests(WorldMixin, TestCase):
         )
         self.assertEqual(network[(self.pkm_kota_mukomuko.pk, self.MONTHS[0])].expected, 3)
         self.assertEqual(network[(self.pkm_cibeber.pk, self.MONTHS[0])].expected, 9)
+
+
+class CoverageNumeratorTests(WorldMixin, TestCase):
+    """Coverage counts only facilities that hold the sasaran: a hospital's deliveries are
+    not added on top of the puskesmas' (they would be counted twice)."""
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.build_world()
+        CatchmentTargetFactory(facility=cls.pkm_lubuk_pinang, year=2025, deliveries=120)
+        for facility, pf in ((cls.pkm_lubuk_pinang, 9), (cls.rsud_mukomuko, 40)):
+            report = ReportFactory(facility=facility, period=dt.date(2025, 3, 1))
+            add_values(report, {"PF": pf, "LAHIR_HIDUP": pf})
+
+    def test_hospital_deliveries_stay_out_of_coverage_but_in_rates(self):
+        indicators = indicators_with_elements(Indicator.objects.filter(code__in=["PF_COV", "NMR"]))
+        result = indicator_values_by_period(
+            indicators=indicators,
+            facilities=Facility.objects.filter(district=self.mukomuko),
+            start=dt.date(2025, 3, 1),
+            end=dt.date(2025, 3, 1),
+        )[(dt.date(2025, 3, 1),)]
+        self.assertEqual(result["PF_COV"].numerator, 9)  # 9 / (120 / 12) = 90 %
+        self.assertAlmostEqual(result["PF_COV"].value, 90.0)
+        self.assertEqual(result["NMR"].denominator, 49)  # live births: every facility
