@@ -144,25 +144,22 @@ class PwsForm(DashboardForm):
         return {"period": format_period(this_month())}
 
 
-class TrendForm(DashboardForm):
+class RangeForm(DashboardForm):
+    """A range of months; by default the ``default_months`` months to the last complete one."""
+
     start = MonthField(label=_("From"), required=False)
     end = MonthField(label=_("To"), required=False)
-    chart = forms.ChoiceField(label=_("Chart"), required=False, choices=charts.CHART_CHOICES)
+    default_months = 12
 
-    def __init__(self, data=None, *, indicator=None, **kwargs):
-        self.indicator = indicator
+    def __init__(self, data=None, **kwargs):
         self._raw_end = (data or {}).get("end") or ""
         super().__init__(data, **kwargs)
-        if indicator is not None:
-            allowed = charts.allowed_charts(indicator)
-            self.fields["chart"].choices = [c for c in charts.CHART_CHOICES if c[0] in allowed]
 
     def defaults(self):
         end = parse_period(self._raw_end) or this_month()
         return {
             "end": format_period(end),
-            "start": format_period(add_months(end, -(TREND_MONTHS - 1))),
-            "chart": charts.AUTO,
+            "start": format_period(add_months(end, -(self.default_months - 1))),
         }
 
     def clean(self):
@@ -175,6 +172,45 @@ class TrendForm(DashboardForm):
         if len_months(start, end) > MAX_TREND_MONTHS:
             raise forms.ValidationError(_("Choose at most %(n)s months.") % {"n": MAX_TREND_MONTHS})
         return data
+
+
+class TrendForm(RangeForm):
+    chart = forms.ChoiceField(label=_("Chart"), required=False, choices=charts.CHART_CHOICES)
+    default_months = TREND_MONTHS
+
+    def __init__(self, data=None, *, indicator=None, **kwargs):
+        self.indicator = indicator
+        super().__init__(data, **kwargs)
+        if indicator is not None:
+            allowed = charts.allowed_charts(indicator)
+            self.fields["chart"].choices = [c for c in charts.CHART_CHOICES if c[0] in allowed]
+
+    def defaults(self):
+        return {**super().defaults(), "chart": charts.AUTO}
+
+
+class CompareForm(PeriodForm):
+    overdispersion = forms.BooleanField(label=_("Adjust for over-dispersion"), required=False)
+
+
+class StuntingForm(DashboardForm):
+    """A month (default: the latest weighing month with data, chosen by the view) or its
+    calendar year."""
+
+    period = MonthField(label=_("Month"), required=False)
+    span = forms.ChoiceField(
+        label=_("Period"), required=False, choices=[(MONTH, _("Month")), (YEAR, _("Year"))]
+    )
+
+    def defaults(self):
+        return {"span": MONTH}
+
+    def window(self, period: dt.date) -> Window:
+        return span_window(period, self.cleaned_data["span"], last_month=this_month())
+
+    def show_period(self, period: dt.date) -> None:
+        """Show the month the page chose in the month picker."""
+        self.data["period"] = format_period(period)
 
 
 def len_months(start: dt.date, end: dt.date) -> int:

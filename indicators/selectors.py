@@ -23,6 +23,7 @@ from django.db.models import (
     Count,
     Exists,
     IntegerField,
+    Max,
     OuterRef,
     Prefetch,
     Q,
@@ -32,6 +33,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import ExtractYear, TruncMonth
+from django.utils.translation import gettext as _
 
 from facilities.models import (
     CatchmentTarget,
@@ -891,10 +893,12 @@ def facility_comparison(
     window: Window,
     statuses: Sequence[str] = DEFAULT_STATUSES,
     network: LearningNetwork | None = None,
+    overdispersion: bool = False,
 ) -> Comparison:
     """Every facility's value for a window with its Wilson interval and funnel position
     (three queries: facility names, values, targets). Ordered by value, highest first,
-    with the interval beside it: an order, never a rank."""
+    with the interval beside it: an order, never a rank. With ``overdispersion`` the funnel
+    limits widen by Spiegelhalter's τ² when facilities vary more than chance explains."""
     names = _area_names(FACILITY, facilities)
     sums = monthly_sums(
         indicators=[indicator],
@@ -915,7 +919,9 @@ def facility_comparison(
     funnel = None
     if with_data:
         funnel = stats.funnel_plot(
-            [c.numerator for c in cells], [float(c.denominator or 0) for c in cells]
+            [c.numerator for c in cells],
+            [float(c.denominator or 0) for c in cells],
+            overdispersion=overdispersion,
         )
     factor = float(indicator.factor)
     rows = []
@@ -1031,3 +1037,626 @@ def pws_kia(
             cells.append(PwsCell(indicator, now, previous, status, month))
         rows.append(PwsRow(area["id"], area["code"], area["name"], level, cells))
     return Pws(indicators, rows, month, level)
+
+
+# ----------------------------------------------------------------------------- deaths, referrals
+
+MATERNAL_DEATHS = "KEMATIAN_IBU"
+MATERNAL_CAUSES = (
+    "KEMATIAN_IBU_PERDARAHAN",
+    "KEMATIAN_IBU_HIPERTENSI",
+    "KEMATIAN_IBU_INFEKSI",
+    "KEMATIAN_IBU_LAIN",
+)
+NEONATAL_DEATHS = "KEMATIAN_NEONATAL"
+NEONATAL_CAUSES = (
+    "KEMATIAN_NEO_BBLR",
+    "KEMATIAN_NEO_ASFIKSIA",
+    "KEMATIAN_NEO_INFEKSI",
+    "KEMATIAN_NEO_KONGENITAL",
+    "KEMATIAN_NEO_LAIN",
+)
+REFERRAL_ELEMENTS = (
+    "RUJUK_IBU_KELUAR",
+    "RUJUK_NEO_KELUAR",
+    "RUJUKAN_BALIK",
+    "RUJUKAN_DITERIMA",
+    "RUJUKAN_TERLAMBAT",
+)
+OUTCOME_INDICATORS = ("MMR", "NMR", "STILLBIRTH_RATE", "BBLR_RATE")
+FEEDBACK_RATE, DELAY_RATE = "RUJUKAN_BALIK_RATE", "RUJUKAN_TERLAMBAT_RATE"
+WILSON, EXACT = "wilson", "exact"
+
+Counts = dict[int, int]  # element id → summed value
+
+
+@dataclass(frozen=True)
+class RateCell:
+    """An indicator value with its 95 % interval in display units (None when counts are
+    shown instead of a rate, or when the value is not a proportion)."""
+
+    value: IndicatorValue
+    interval: tuple[float, float] | None
+    method: str  # WILSON or EXACT
+
+    @property
+    def indicator(self) -> Indicator:
+        return self.value.indicator
+
+
+def rate_cell(value: IndicatorValue, method: str = WILSON) -> RateCell:
+    """``value`` with a Wilson (or Clopper–Pearson exact, for rare events) interval."""
+    interval = None
+    n, y = value.denominator, value.numerator
+    if value.value is not None and not value.show_counts and n and y <= n:
+        n = float(n)
+        bounds = stats.exact_interval(y, n) if method == EXACT else stats.wilson_interval(y, n)
+        if bounds is not None:
+            factor = float(value.indicator.factor)
+            interval = (bounds[0] * factor, bounds[1] * factor)
+    return RateCell(value, interval, method)
+
+
+def _add_counts(total: Counts, more: Counts) -> None:
+    for key, value in more.items():
+        total[key] = total.get(key, 0) + value
+
+
+def _counts_value(indicator: Indicator, counts: Counts, has_data: bool) -> IndicatorValue:
+    """An indicator from summed element counts (Σ numerator / Σ denominator × factor)."""
+    if not has_data:
+        return IndicatorValue(indicator, 0, None, None)
+    numerator = sum(counts.get(e.pk, 0) for e in indicator.numerator.all())
+    denominator = sum(counts.get(e.pk, 0) for e in indicator.denominator_elements.all())
+    return _value(indicator, numerator, Decimal(denominator))
+
+
+def element_sums_by_facility_month(
+    *,
+    element_ids: Iterable[int],
+    facilities: QuerySet[Facility],
+    start: dt.date,
+    end: dt.date,
+    statuses: Sequence[str] = DEFAULT_STATUSES,
+    network: LearningNetwork | None = None,
+) -> dict[tuple[int, dt.date], Counts]:
+    """{(facility id, month): {element id: Σ value}} for facility-months with a report in
+    ``statuses``: one grouped query, a ``Sum(Case(When(element)))`` column per element."""
+    element_ids = sorted(set(element_ids))
+    rows = DataValue.objects.filter(
+        facility_id__in=facilities.values("pk"),
+        period__gte=start,
+        period__lte=end,
+        report__status__in=list(statuses),
+    )
+    if network is not None:
+        rows = rows.filter(
+            member_month_filter(network, facility_ref="facility_id", period_ref="period")
+        )
+    aggregates = {f"e_{pk}": _sum_expression([pk]) for pk in element_ids}
+    rows = rows.values("facility_id", "period").annotate(**aggregates).order_by()
+    return {
+        (row["facility_id"], row["period"]): {pk: row[f"e_{pk}"] or 0 for pk in element_ids}
+        for row in rows
+    }
+
+
+@dataclass
+class FacilityCauses:
+    id: int
+    code: str
+    name: str
+    counts: list[int]  # one per cause
+    total: int  # the reported total
+    has_data: bool
+
+    @property
+    def mismatch(self) -> bool:
+        """The reported total differs from the sum by cause (a data quality question)."""
+        return self.has_data and self.total != sum(self.counts)
+
+
+@dataclass
+class CauseBreakdown:
+    """Deaths by cause: month × cause for the area, facility × cause over the range."""
+
+    total_element: DataElement
+    causes: list[DataElement]
+    months: list[dt.date]
+    by_month: list[list[int] | None]  # per month one count per cause; None: no report
+    month_totals: list[int | None]
+    facilities: list[FacilityCauses]
+    totals: list[int]  # per cause over the range
+    total: int
+
+    @property
+    def labels(self) -> list[str]:
+        return [cause_label(element) for element in self.causes]
+
+    @property
+    def month_rows(self) -> list[tuple[dt.date, list[int] | None, int | None]]:
+        return list(zip(self.months, self.by_month, self.month_totals, strict=True))
+
+    @property
+    def mismatch(self) -> bool:
+        return self.total != sum(self.totals)
+
+
+@dataclass
+class ReferralRow:
+    id: int | None
+    code: str
+    name: str
+    is_hospital: bool
+    has_data: bool
+    maternal_out: int
+    neonatal_out: int
+    feedback: int
+    received: int
+    delayed: int
+    feedback_rate: RateCell
+    delay_rate: RateCell
+
+    @property
+    def out(self) -> int:
+        return self.maternal_out + self.neonatal_out
+
+
+@dataclass
+class ReferralFlow:
+    """Per month: referrals sent by first-level facilities (puskesmas, clinics, midwives)
+    and referrals received by the area's hospitals. Origin → destination pairs are not
+    recorded, so these are two totals, not a matrix."""
+
+    months: list[dt.date]
+    sent: list[int | None]
+    received: list[int | None]
+    feedback: list[int | None]
+
+
+@dataclass
+class DeathsReferrals:
+    start: dt.date
+    end: dt.date
+    maternal: CauseBreakdown
+    neonatal: CauseBreakdown
+    rates: list[RateCell]
+    referrals: list[ReferralRow]  # every facility of the area
+    referral_total: ReferralRow
+    hospitals: list[ReferralRow]
+    hospital_total: ReferralRow
+    flow: ReferralFlow
+
+    def chart_data(self) -> dict:
+        labels = [charts.month_label(m) for m in self.maternal.months]
+
+        def causes(breakdown: CauseBreakdown) -> dict:
+            return {
+                "labels": labels,
+                "causes": [
+                    {
+                        "code": element.code,
+                        "name": cause_label(element),
+                        "values": [None if m is None else m[i] for m in breakdown.by_month],
+                    }
+                    for i, element in enumerate(breakdown.causes)
+                ],
+            }
+
+        return {
+            "maternal": causes(self.maternal),
+            "neonatal": causes(self.neonatal),
+            "flow": {
+                "labels": labels,
+                "sent": self.flow.sent,
+                "received": self.flow.received,
+                "feedback": self.flow.feedback,
+            },
+        }
+
+
+def cause_label(element: DataElement) -> str:
+    """ "Maternal deaths: haemorrhage" → "haemorrhage" (the chart legend says the rest)."""
+    name = element.name
+    return name.split(":", 1)[1].strip() if ":" in name else name
+
+
+def _cause_breakdown(total_code, cause_codes, elements, names, sums, months) -> CauseBreakdown:
+    total_element = elements[total_code]
+    causes = [elements[code] for code in cause_codes]
+    by_month: list[list[int] | None] = []
+    month_totals: list[int | None] = []
+    per_month: dict[dt.date, Counts] = {}
+    per_facility: dict[int, Counts] = {}
+    for (facility_id, month), counts in sums.items():
+        _add_counts(per_month.setdefault(month, {}), counts)
+        _add_counts(per_facility.setdefault(facility_id, {}), counts)
+    for month in months:
+        counts = per_month.get(month)
+        by_month.append(None if counts is None else [counts[c.pk] for c in causes])
+        month_totals.append(None if counts is None else counts[total_element.pk])
+    rows = []
+    for facility in names:
+        counts = per_facility.get(facility["id"])
+        rows.append(
+            FacilityCauses(
+                facility["id"],
+                facility["code"],
+                facility["name"],
+                [counts[c.pk] for c in causes] if counts else [0] * len(causes),
+                counts[total_element.pk] if counts else 0,
+                counts is not None,
+            )
+        )
+    totals = [sum(row.counts[i] for row in rows) for i in range(len(causes))]
+    total = sum(row.total for row in rows)
+    return CauseBreakdown(
+        total_element, causes, months, by_month, month_totals, rows, totals, total
+    )
+
+
+def _referral_row(facility, counts, has_data, elements, feedback_rate, delay_rate) -> ReferralRow:
+    def get(code):
+        return counts.get(elements[code].pk, 0)
+
+    return ReferralRow(
+        id=facility.get("id"),
+        code=facility.get("code", ""),
+        name=facility["name"],
+        is_hospital=facility.get("type") in Facility.HOSPITAL_TYPES,
+        has_data=has_data,
+        maternal_out=get("RUJUK_IBU_KELUAR"),
+        neonatal_out=get("RUJUK_NEO_KELUAR"),
+        feedback=get("RUJUKAN_BALIK"),
+        received=get("RUJUKAN_DITERIMA"),
+        delayed=get("RUJUKAN_TERLAMBAT"),
+        feedback_rate=rate_cell(_counts_value(feedback_rate, counts, has_data)),
+        delay_rate=rate_cell(_counts_value(delay_rate, counts, has_data)),
+    )
+
+
+def deaths_referrals(
+    *,
+    facilities: QuerySet[Facility],
+    start: dt.date,
+    end: dt.date,
+    statuses: Sequence[str] = DEFAULT_STATUSES,
+    network: LearningNetwork | None = None,
+) -> DeathsReferrals:
+    """Maternal and neonatal deaths by cause (month × cause, facility × cause), the area's
+    MMR, NMR, stillbirth rate and low-birth-weight proportion over the whole range with
+    their intervals, and referrals per facility and per month.
+
+    Six queries whatever the number of facilities or months: indicators with their
+    elements (3), the elements by code (1), facility names (1) and one grouped sum over
+    data values per (facility, month) with a column per element (1). Everything else is
+    adding those few rows up."""
+    codes = (MATERNAL_DEATHS, *MATERNAL_CAUSES, NEONATAL_DEATHS, *NEONATAL_CAUSES)
+    codes += REFERRAL_ELEMENTS
+    indicators = {
+        i.code: i
+        for i in indicators_with_elements(
+            Indicator.objects.filter(code__in=(*OUTCOME_INDICATORS, FEEDBACK_RATE, DELAY_RATE))
+        )
+    }
+    elements = {e.code: e for e in DataElement.objects.filter(code__in=codes)}
+    names = list(facilities.order_by("name").values("id", "code", "name", "type"))
+    element_ids = {e.pk for e in elements.values()}
+    for indicator in indicators.values():
+        element_ids |= {e.pk for e in indicator.numerator.all()}
+        element_ids |= {e.pk for e in indicator.denominator_elements.all()}
+    sums = element_sums_by_facility_month(
+        element_ids=element_ids,
+        facilities=facilities,
+        start=start,
+        end=end,
+        statuses=statuses,
+        network=network,
+    )
+    months = month_range(start, end)
+    maternal = _cause_breakdown(MATERNAL_DEATHS, MATERNAL_CAUSES, elements, names, sums, months)
+    neonatal = _cause_breakdown(NEONATAL_DEATHS, NEONATAL_CAUSES, elements, names, sums, months)
+
+    area: Counts = {}
+    per_facility: dict[int, Counts] = {}
+    for (facility_id, _month), counts in sums.items():
+        _add_counts(area, counts)
+        _add_counts(per_facility.setdefault(facility_id, {}), counts)
+    rates = [
+        rate_cell(
+            _counts_value(indicators[code], area, bool(sums)),
+            EXACT if indicators[code].factor >= 1000 else WILSON,
+        )
+        for code in OUTCOME_INDICATORS
+        if code in indicators
+    ]
+
+    feedback_rate, delay_rate = indicators[FEEDBACK_RATE], indicators[DELAY_RATE]
+    referrals = [
+        _referral_row(
+            facility,
+            per_facility.get(facility["id"], {}),
+            facility["id"] in per_facility,
+            elements,
+            feedback_rate,
+            delay_rate,
+        )
+        for facility in names
+    ]
+    hospital_ids = {f["id"] for f in names if f["type"] in Facility.HOSPITAL_TYPES}
+    hospital_counts: Counts = {}
+    for facility_id, counts in per_facility.items():
+        if facility_id in hospital_ids:
+            _add_counts(hospital_counts, counts)
+    everyone = {"name": _("All facilities")}
+    referral_total = _referral_row(everyone, area, bool(sums), elements, feedback_rate, delay_rate)
+    hospital_total = _referral_row(
+        {"name": _("All hospitals"), "type": Facility.Type.RSUD},
+        hospital_counts,
+        bool(hospital_ids & set(per_facility)),
+        elements,
+        feedback_rate,
+        delay_rate,
+    )
+
+    sent: dict[dt.date, int] = {}
+    received: dict[dt.date, int] = {}
+    feedback: dict[dt.date, int] = {}
+    out_ids = (elements["RUJUK_IBU_KELUAR"].pk, elements["RUJUK_NEO_KELUAR"].pk)
+    for (facility_id, month), counts in sums.items():
+        if facility_id in hospital_ids:
+            received[month] = received.get(month, 0) + counts[elements["RUJUKAN_DITERIMA"].pk]
+        else:
+            sent[month] = sent.get(month, 0) + sum(counts[pk] for pk in out_ids)
+            feedback[month] = feedback.get(month, 0) + counts[elements["RUJUKAN_BALIK"].pk]
+    flow = ReferralFlow(
+        months,
+        [sent.get(m) for m in months],
+        [received.get(m) for m in months],
+        [feedback.get(m) for m in months],
+    )
+    return DeathsReferrals(
+        start=start,
+        end=end,
+        maternal=maternal,
+        neonatal=neonatal,
+        rates=rates,
+        referrals=referrals,
+        referral_total=referral_total,
+        hospitals=[row for row in referrals if row.is_hospital],
+        hospital_total=hospital_total,
+        flow=flow,
+    )
+
+
+# ----------------------------------------------------------------------------- stunting
+
+NUTRITION_INDICATORS = ("STUNTING_PREV", "SEVERE_STUNTING_PREV", "WASTING_PREV", "UNDERWEIGHT_PREV")
+MEASURED = "BALITA_DIUKUR"
+WEIGHING_MONTHS = (2, 8)  # bulan penimbangan: February and August
+STUNTING_TREND_MONTHS = 24
+# National stunting prevalence from the SSGI household survey (domain.md §4): context only,
+# never comparable one-to-one with routine facility weighing.
+SSGI_NATIONAL = ((2022, 21.6), (2024, 19.8))
+
+
+def latest_weighing_month(
+    *,
+    facilities: QuerySet[Facility],
+    until: dt.date,
+    statuses: Sequence[str] = DEFAULT_STATUSES,
+    network: LearningNetwork | None = None,
+) -> dt.date | None:
+    """The latest weighing month (February or August) with children measured, up to
+    ``until``; the latest month with any children measured when no weighing month lies
+    within six months of it; None without data. One query."""
+    rows = DataValue.objects.filter(
+        facility_id__in=facilities.values("pk"),
+        element__code=MEASURED,
+        value__gt=0,
+        period__lte=until,
+        report__status__in=list(statuses),
+    )
+    if network is not None:
+        rows = rows.filter(
+            member_month_filter(network, facility_ref="facility_id", period_ref="period")
+        )
+    found = rows.aggregate(
+        latest=Max("period"), weighing=Max("period", filter=Q(period__month__in=WEIGHING_MONTHS))
+    )
+    latest, weighing = found["latest"], found["weighing"]
+    if weighing is not None and weighing >= add_months(latest, -5):
+        return weighing
+    return latest
+
+
+@dataclass
+class NutritionRow:
+    id: int | None
+    code: str
+    name: str
+    level: str
+    parent: str  # the kecamatan of a facility, the district of a kecamatan
+    cells: list[RateCell]
+
+    @property
+    def measured(self) -> Decimal | None:
+        return self.cells[0].value.denominator
+
+    @property
+    def query(self) -> dict[str, str]:
+        return {self.level: self.code}
+
+
+@dataclass
+class NutritionMonth:
+    month: dt.date
+    cells: list[IndicatorValue]
+
+    @property
+    def measured(self) -> Decimal | None:
+        return self.cells[0].denominator
+
+    @property
+    def low_n(self) -> bool:
+        return self.cells[0].has_data and self.cells[0].show_counts
+
+
+@dataclass
+class Stunting:
+    indicators: list[Indicator]
+    window: Window
+    facilities: list[NutritionRow]
+    subdistricts: list[NutritionRow]
+    total: NutritionRow
+    trend: list[NutritionMonth]
+    ssgi: tuple[tuple[int, float], ...] = SSGI_NATIONAL
+
+    @property
+    def data_columns(self) -> int:
+        """Columns after the name in the tables: measured, then cases and % per indicator."""
+        return 1 + 2 * len(self.indicators)
+
+    @property
+    def several_districts(self) -> bool:
+        return len({row.parent for row in self.subdistricts}) > 1
+
+    def chart_data(self) -> dict:
+        stunting = self.indicators[0]
+        ssgi_year, ssgi_value = self.ssgi[-1]
+        return {
+            "target": None if stunting.target is None else float(stunting.target),
+            "ssgi": {"year": ssgi_year, "value": ssgi_value},
+            "subdistricts": [
+                {
+                    "name": row.name,
+                    "value": None if cell.value.show_counts else _round(cell.value.value),
+                    "numerator": cell.value.numerator,
+                    "denominator": _number(cell.value.denominator),
+                    "interval": None if cell.interval is None else [*map(_round, cell.interval)],
+                }
+                for row in self.subdistricts
+                if (cell := row.cells[0]).value.has_data
+            ],
+            "trend": [
+                {
+                    "label": charts.month_label(point.month),
+                    "value": _round(point.cells[0].value),
+                    "numerator": point.cells[0].numerator if point.cells[0].has_data else None,
+                    "measured": _number(point.measured),
+                    "low_n": point.low_n,
+                }
+                for point in self.trend
+            ],
+        }
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
+
+
+def _number(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def _nutrition_names(facilities: QuerySet[Facility]) -> tuple[list[dict], list[dict]]:
+    """Facilities with their kecamatan, and the kecamatan with their district (one query)."""
+    rows = list(
+        facilities.order_by("name").values(
+            "id",
+            "code",
+            "name",
+            "subdistrict_id",
+            "subdistrict__code",
+            "subdistrict__name",
+            "subdistrict__district__name",
+        )
+    )
+    subdistricts = {
+        row["subdistrict_id"]: {
+            "id": row["subdistrict_id"],
+            "code": row["subdistrict__code"],
+            "name": row["subdistrict__name"],
+            "parent": row["subdistrict__district__name"],
+        }
+        for row in rows
+    }
+    return rows, sorted(subdistricts.values(), key=lambda s: (s["name"], s["parent"]))
+
+
+def stunting(
+    *,
+    facilities: QuerySet[Facility],
+    window: Window,
+    statuses: Sequence[str] = DEFAULT_STATUSES,
+    network: LearningNetwork | None = None,
+    trend_months: int = STUNTING_TREND_MONTHS,
+) -> Stunting:
+    """Stunting, severe stunting, wasting and underweight prevalence (Σ cases / Σ children
+    measured) by facility and by kecamatan for a window, each with its Wilson interval, and
+    the monthly trend for the area over ``trend_months`` months to the window's end.
+
+    Seven queries: indicators (3), names (1), grouped sums by facility, by kecamatan and
+    by month (3). A kecamatan's prevalence sums its facilities' numerators and
+    denominators in the database; rates are never averaged."""
+    indicators = indicators_with_elements(Indicator.objects.filter(code__in=NUTRITION_INDICATORS))
+    indicators.sort(key=lambda i: NUTRITION_INDICATORS.index(i.code))
+    facility_names, subdistrict_names = _nutrition_names(facilities)
+    common = {"indicators": indicators, "facilities": facilities, "statuses": statuses}
+    common["network"] = network
+    by_facility = monthly_sums(
+        **common, start=window.start, end=window.end, group_by=FACILITY
+    ).values(start=window.start, end=window.end, granularity=TOTAL)
+    by_subdistrict = monthly_sums(
+        **common, start=window.start, end=window.end, group_by=SUBDISTRICT
+    ).values(start=window.start, end=window.end, granularity=TOTAL)
+    trend_start = add_months(window.end, -(trend_months - 1))
+    monthly = monthly_sums(**common, start=trend_start, end=window.end).values(
+        start=trend_start, end=window.end, granularity=MONTH
+    )
+    empty = {i.code: IndicatorValue(i, 0, None, None) for i in indicators}
+
+    def cells(values) -> list[RateCell]:
+        return [rate_cell(values[i.code]) for i in indicators]
+
+    facility_rows = [
+        NutritionRow(
+            row["id"],
+            row["code"],
+            row["name"],
+            FACILITY,
+            row["subdistrict__name"],
+            cells(by_facility.get((row["id"], window.start), empty)),
+        )
+        for row in facility_names
+    ]
+    subdistrict_rows = [
+        NutritionRow(
+            row["id"],
+            row["code"],
+            row["name"],
+            SUBDISTRICT,
+            row["parent"],
+            cells(by_subdistrict.get((row["id"], window.start), empty)),
+        )
+        for row in subdistrict_names
+    ]
+    # The area total: Σ over the kecamatan rows' numerators and denominators.
+    total_values = {}
+    for i, indicator in enumerate(indicators):
+        with_data = [r.cells[i].value for r in subdistrict_rows if r.cells[i].value.has_data]
+        total_values[indicator.code] = (
+            _value(
+                indicator,
+                sum(v.numerator for v in with_data),
+                sum((v.denominator for v in with_data), Decimal(0)),
+            )
+            if with_data
+            else empty[indicator.code]
+        )
+    total = NutritionRow(None, "", _("All facilities"), "", "", cells(total_values))
+    trend_rows = [
+        NutritionMonth(m, [monthly[(m,)][i.code] for i in indicators])
+        for m in month_range(trend_start, window.end)
+    ]
+    return Stunting(indicators, window, facility_rows, subdistrict_rows, total, trend_rows)

@@ -1181,6 +1181,35 @@ def wilson_interval(y: Number, n: Number, z: float = Z_95) -> tuple[float, float
     return low, high
 
 
+def exact_interval(y: int, n: int, z: float = Z_95) -> tuple[float, float] | None:
+    """Clopper–Pearson ("exact") interval for a proportion y/n, for rare events such as
+    deaths per live birth where the Wilson interval is too optimistic: the p at which
+    P(X >= y) and P(X <= y) equal the tail probability Φ(−z) (0.025 for z = 1.96), found by
+    bisection on the binomial cdf. ``None`` when n = 0. Example: y=5, n=10 → (0.187086,
+    0.812914); y=0, n=10 → (0, 0.308497) (R ``binom.test``)."""
+    if n < 0 or y < 0 or y > n:
+        raise ValueError("need 0 <= y <= n")
+    if n == 0:
+        return None
+    y, n = int(y), int(n)
+    tail = NormalDist().cdf(-z)
+
+    def solve(too_low) -> float:
+        low, high = 0.0, 1.0
+        for _ in range(80):
+            mid = (low + high) / 2
+            if too_low(mid):
+                low = mid
+            else:
+                high = mid
+        return (low + high) / 2
+
+    # lower: P(X >= y | p) = tail, rising in p; upper: P(X <= y | p) = tail, falling in p
+    lower = 0.0 if y == 0 else solve(lambda p: 1.0 - binom_cdf(y - 1, n, p) < tail)
+    upper = 1.0 if y == n else solve(lambda p: binom_cdf(y, n, p) > tail)
+    return lower, upper
+
+
 def modified_z_scores(
     history: Sequence[Number | None], value: Number | None, *, min_history: int = 6
 ) -> float | None:

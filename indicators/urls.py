@@ -8,6 +8,8 @@ urlpatterns = [
     # --- dashboards (indicators/views/dashboards.py) ---
     path("dashboards/", dashboards.overview, name="overview"),
     path("dashboards/pws-kia/", dashboards.pws_kia, name="pws_kia"),
+    path("dashboards/deaths-referrals/", dashboards.deaths_referrals, name="deaths_referrals"),
+    path("dashboards/stunting/", dashboards.stunting, name="stunting"),
     path("dashboards/compare/<str:code>/", dashboards.compare, name="compare"),
     path("dashboards/trend/<str:code>/", dashboards.trend, name="trend"),
     # --- monthly reporting (indicators/views/reports.py) ---

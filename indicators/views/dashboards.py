@@ -12,7 +12,15 @@ from facilities.models import LearningNetwork
 
 from .. import selectors
 from ..areas import AreaError, resolve_area
-from ..forms import OverviewForm, PeriodForm, PwsForm, TrendForm
+from ..forms import (
+    CompareForm,
+    OverviewForm,
+    PwsForm,
+    RangeForm,
+    StuntingForm,
+    TrendForm,
+    this_month,
+)
 from ..models import Indicator
 
 
@@ -35,8 +43,10 @@ def _indicator(code: str) -> Indicator:
 _KEEP = {
     "overview": "include_submitted period span rows type",
     "trend": "include_submitted start end chart",
-    "compare": "include_submitted period span",
+    "compare": "include_submitted period span overdispersion",
     "pws": "include_submitted period",
+    "deaths_referrals": "include_submitted start end",
+    "stunting": "include_submitted period span",
 }
 
 
@@ -109,7 +119,7 @@ def trend(request, code):
 def compare(request, code):
     area, area_error = _area(request)
     indicator = _indicator(code)
-    form = PeriodForm(request.GET)
+    form = CompareForm(request.GET)
     comparison = None
     if area and form.is_valid():
         comparison = selectors.facility_comparison(
@@ -118,6 +128,7 @@ def compare(request, code):
             window=form.window,
             statuses=form.statuses,
             network=area.network,
+            overdispersion=form.cleaned_data["overdispersion"],
         )
     return _render(
         request,
@@ -157,5 +168,71 @@ def pws_kia(request):
             "form": form,
             "pws": pws,
             "chart_data": pws.chart_data() if pws else None,
+        },
+    )
+
+
+@require_GET
+@login_required
+def deaths_referrals(request):
+    area, area_error = _area(request)
+    form = RangeForm(request.GET)
+    data = None
+    if area and form.is_valid():
+        data = selectors.deaths_referrals(
+            facilities=area.facilities,
+            start=form.cleaned_data["start"],
+            end=form.cleaned_data["end"],
+            statuses=form.statuses,
+            network=area.network,
+        )
+    return _render(
+        request,
+        "deaths_referrals",
+        {
+            "area": area,
+            "area_error": area_error,
+            "form": form,
+            "data": data,
+            "chart_data": data.chart_data() if data else None,
+        },
+    )
+
+
+@require_GET
+@login_required
+def stunting(request):
+    area, area_error = _area(request)
+    form = StuntingForm(request.GET)
+    data = None
+    chosen = False
+    if area and form.is_valid():
+        period = form.cleaned_data["period"]
+        if period is None:  # the latest weighing month with data (one query)
+            chosen = True
+            period = selectors.latest_weighing_month(
+                facilities=area.facilities,
+                until=this_month(),
+                statuses=form.statuses,
+                network=area.network,
+            )
+            period = period or this_month()
+            form.show_period(period)
+        data = selectors.stunting(
+            facilities=area.facilities,
+            window=form.window(period),
+            statuses=form.statuses,
+            network=area.network,
+        )
+    return _render(
+        request,
+        "stunting",
+        {
+            "area": area,
+            "area_error": area_error,
+            "form": form,
+            "data": data,
+            "period_chosen": chosen,
+            "chart_data": data.chart_data() if data else None,
         },
     )

@@ -83,14 +83,27 @@ class BrowserTestCase(StaticLiveServerTestCase):
 
     def click_and_wait(self, element):
         """Click something that loads a new page and wait until it has."""
-        from selenium.webdriver.support import expected_conditions
-        from selenium.webdriver.support.ui import WebDriverWait
-
         old_page = self.browser.find_element("tag name", "html")
         # centre it first: sticky bars must not cover what a user would click
         self.browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
         element.click()
-        WebDriverWait(self.browser, 10).until(expected_conditions.staleness_of(old_page))
+        self.wait_replaced(old_page)
+
+    def wait_replaced(self, old_page):
+        """Wait until the browser shows a new document instead of ``old_page``."""
+        from selenium.common.exceptions import WebDriverException
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        def replaced(_browser):
+            # Chromium may answer "node does not belong to the document" instead of
+            # "stale element" while it swaps documents: both mean the old page is gone.
+            try:
+                old_page.is_enabled()
+            except WebDriverException:
+                return True
+            return False
+
+        WebDriverWait(self.browser, 10).until(replaced)
         self.wait_ready()
 
     def wait_ready(self):

@@ -3,8 +3,7 @@
 import datetime as dt
 
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import Select
 
 from tests.browser.base import BrowserTestCase
 from tests.factories import PASSWORD, CatchmentTargetFactory, ReportFactory, WorldMixin, add_values
@@ -45,5 +44,5 @@ class FacilityJourneyTests(WorldMixin, BrowserTestCase):
         self.log_in("dinkes.mukomuko", PASSWORD)
         old_page = self.browser.find_element(By.TAG_NAME, "html")
         Select(self.browser.find_element(By.ID, "language")).select_by_value("en")
-        WebDriverWait(self.browser, 10).until(expected_conditions.staleness_of(old_page))
+        self.wait_replaced(old_page)
         self.assertEqual(self.browser.find_element(By.LINK_TEXT, "Facilities").text, "Facilities")

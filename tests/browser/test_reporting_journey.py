@@ -3,6 +3,7 @@ head fixes and resubmits; the district approves; the form is then read-only."""
 
 import datetime as dt
 
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -19,6 +20,14 @@ class ReportingJourneyTests(WorldMixin, BrowserTestCase):
         self.url = f"/reports/{self.pkm_lubuk_pinang.code}/{self.period:%Y-%m}/"
 
     def type(self, code, value, comment=None):
+        # a freshly loaded page can still hand out nodes of the previous one: retry once
+        try:
+            self._type(code, value, comment)
+        except WebDriverException:
+            self.wait_ready()
+            self._type(code, value, comment)
+
+    def _type(self, code, value, comment):
         field = self.browser.find_element(By.NAME, f"v_{code}")
         field.clear()
         field.send_keys(str(value))

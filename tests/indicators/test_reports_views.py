@@ -180,8 +180,9 @@ class EntryFormTests(WorldMixin, TestCase):
         page = self.client.get(entry_url(self.pkm_lubuk_pinang))
         self.assertContains(page, "Cek K1")
         self.client.force_login(self.kapus_lubuk_pinang)
-        self.assertEqual(self.client.post(review, {"action": "approve"}).status_code, 302)
-        self.assertEqual(MonthlyReport.objects.get().status, Status.RETURNED)  # refused
+        # the facility cannot approve its own report
+        self.assertEqual(self.client.post(review, {"action": "approve"}).status_code, 403)
+        self.assertEqual(MonthlyReport.objects.get().status, Status.RETURNED)
 
     def test_page_shows_last_month_and_last_year(self):
         for period, k1 in ((dt.date(2025, 5, 1), 17), (dt.date(2024, 6, 1), 23)):

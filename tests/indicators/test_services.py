@@ -6,6 +6,7 @@ import time_machine
 from django.core import mail
 from django.core.exceptions import PermissionDenied
 from django.test import TestCase
+from django.utils import translation
 
 from facilities.models import RoleAssignment
 from indicators import services
@@ -122,7 +123,7 @@ class WorkflowTests(WorldMixin, TestCase):
 
     def test_return_and_reopen_need_a_reason(self):
         report = self.submit(self.draft())
-        with self.assertRaisesMessage(services.ReportError, "reason"):
+        with translation.override("en"), self.assertRaisesMessage(services.ReportError, "reason"):
             services.report_return(report=report, user=self.dinkes_mukomuko, reason="   ")
         report.refresh_from_db()
         self.assertEqual(report.status, Status.SUBMITTED)
