@@ -80,44 +80,9 @@ class Cell:
     received: bool = False
 
 
-@dataclass
-class CompletenessRow:
-    facility: Facility
-    cells: list[Cell]
-    expected: int = 0
-    received: int = 0
-    on_time: int = 0
+class ReportingRates:
+    """completeness = received / expected, timeliness = on time / expected (in %)."""
 
-    @property
-    def completeness(self) -> float | None:
-        return self.received / self.expected * 100 if self.expected else None
-
-    @property
-    def timeliness(self) -> float | None:
-        return self.on_time / self.expected * 100 if self.expected else None
-
-
-@dataclass
-class MonthTotal:
-    period: dt.date
-    expected: int = 0
-    received: int = 0
-    on_time: int = 0
-
-    @property
-    def completeness(self) -> float | None:
-        return self.received / self.expected * 100 if self.expected else None
-
-    @property
-    def timeliness(self) -> float | None:
-        return self.on_time / self.expected * 100 if self.expected else None
-
-
-@dataclass
-class CompletenessGrid:
-    months: list[dt.date]
-    rows: list[CompletenessRow]
-    totals: list[MonthTotal]
     expected: int
     received: int
     on_time: int
@@ -129,6 +94,33 @@ class CompletenessGrid:
     @property
     def timeliness(self) -> float | None:
         return self.on_time / self.expected * 100 if self.expected else None
+
+
+@dataclass
+class CompletenessRow(ReportingRates):
+    facility: Facility
+    cells: list[Cell]
+    expected: int = 0
+    received: int = 0
+    on_time: int = 0
+
+
+@dataclass
+class MonthTotal(ReportingRates):
+    period: dt.date
+    expected: int = 0
+    received: int = 0
+    on_time: int = 0
+
+
+@dataclass
+class CompletenessGrid(ReportingRates):
+    months: list[dt.date]
+    rows: list[CompletenessRow]
+    totals: list[MonthTotal]
+    expected: int
+    received: int
+    on_time: int
 
 
 def _expected(facility: Facility, period: dt.date, spans) -> bool:

@@ -333,45 +333,49 @@ def report_submit(*, report: MonthlyReport, user) -> MonthlyReport:
         )
 
 
-def report_approve(*, report: MonthlyReport, user) -> MonthlyReport:
+def _review(report, *, user, allowed, action, to_status, verb, reason="") -> MonthlyReport:
+    """A district step: lock, check the reviewer and the status, then move."""
     with transaction.atomic():
         locked = _lock(report)
         _require_reviewer(user, locked)
-        _require_status(locked, [Status.SUBMITTED], _("approved"))
-        return _transition(
-            locked, user=user, action=ReportEvent.Action.APPROVED, to_status=Status.APPROVED
-        )
+        _require_status(locked, allowed, verb)
+        return _transition(locked, user=user, action=action, to_status=to_status, reason=reason)
+
+
+def report_approve(*, report: MonthlyReport, user) -> MonthlyReport:
+    return _review(
+        report,
+        user=user,
+        allowed=[Status.SUBMITTED],
+        action=ReportEvent.Action.APPROVED,
+        to_status=Status.APPROVED,
+        verb=_("approved"),
+    )
 
 
 def report_return(*, report: MonthlyReport, user, reason: str) -> MonthlyReport:
-    reason = _require_reason(reason)
-    with transaction.atomic():
-        locked = _lock(report)
-        _require_reviewer(user, locked)
-        _require_status(locked, [Status.SUBMITTED], _("returned"))
-        return _transition(
-            locked,
-            user=user,
-            action=ReportEvent.Action.RETURNED,
-            to_status=Status.RETURNED,
-            reason=reason,
-        )
+    return _review(
+        report,
+        user=user,
+        allowed=[Status.SUBMITTED],
+        action=ReportEvent.Action.RETURNED,
+        to_status=Status.RETURNED,
+        verb=_("returned"),
+        reason=_require_reason(reason),
+    )
 
 
 def report_reopen(*, report: MonthlyReport, user, reason: str) -> MonthlyReport:
     """An approved report goes back to the facility (as returned) with the reason."""
-    reason = _require_reason(reason)
-    with transaction.atomic():
-        locked = _lock(report)
-        _require_reviewer(user, locked)
-        _require_status(locked, [Status.APPROVED], _("reopened"))
-        return _transition(
-            locked,
-            user=user,
-            action=ReportEvent.Action.REOPENED,
-            to_status=Status.RETURNED,
-            reason=reason,
-        )
+    return _review(
+        report,
+        user=user,
+        allowed=[Status.APPROVED],
+        action=ReportEvent.Action.REOPENED,
+        to_status=Status.RETURNED,
+        verb=_("reopened"),
+        reason=_require_reason(reason),
+    )
 
 
 # ----------------------------------------------------------------------------- notifications

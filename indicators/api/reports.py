@@ -228,26 +228,18 @@ class ReportViewSet(
 
     @action(detail=True, methods=["post"], url_path="return", serializer_class=ReasonSerializer)
     def return_(self, request, pk=None):
-        report = self.get_object()
-        reason = ReasonSerializer(data=request.data)
-        reason.is_valid(raise_exception=True)
-        self._call(
-            lambda: services.report_return(
-                report=report, user=request.user, reason=reason.validated_data["reason"]
-            )
-        )
-        return Response(self._fresh(report))
+        return self._with_reason(request, services.report_return)
 
     @action(detail=True, methods=["post"], serializer_class=ReasonSerializer)
     def reopen(self, request, pk=None):
+        return self._with_reason(request, services.report_reopen)
+
+    def _with_reason(self, request, service):
         report = self.get_object()
-        reason = ReasonSerializer(data=request.data)
-        reason.is_valid(raise_exception=True)
-        self._call(
-            lambda: services.report_reopen(
-                report=report, user=request.user, reason=reason.validated_data["reason"]
-            )
-        )
+        payload = ReasonSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        reason = payload.validated_data["reason"]
+        self._call(lambda: service(report=report, user=request.user, reason=reason))
         return Response(self._fresh(report))
 
     @staticmethod
