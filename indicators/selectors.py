@@ -33,6 +33,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import ExtractYear, TruncMonth
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from facilities.models import (
@@ -1228,7 +1229,7 @@ class DeathsReferrals:
     flow: ReferralFlow
 
     def chart_data(self) -> dict:
-        labels = [charts.month_label(m) for m in self.maternal.months]
+        labels = [short_month(m) for m in self.maternal.months]
 
         def causes(breakdown: CauseBreakdown) -> dict:
             return {
@@ -1258,7 +1259,13 @@ class DeathsReferrals:
 def cause_label(element: DataElement) -> str:
     """ "Maternal deaths: haemorrhage" → "haemorrhage" (the chart legend says the rest)."""
     name = element.name
-    return name.split(":", 1)[1].strip() if ":" in name else name
+    label = name.split(":", 1)[1].strip() if ":" in name else name
+    return label.replace("/", "/\u200b")  # may wrap after a slash in narrow columns
+
+
+def short_month(month: dt.date) -> str:
+    """ "Feb 2025" (localised) for chart axes."""
+    return date_format(month, "M Y")
 
 
 def _cause_breakdown(total_code, cause_codes, elements, names, sums, months) -> CauseBreakdown:
@@ -1518,6 +1525,13 @@ class Stunting:
         return 1 + 2 * len(self.indicators)
 
     @property
+    def low_n_subdistricts(self) -> bool:
+        """Some kecamatan measured too few children for a rate (no bar on the chart)."""
+        return any(
+            r.cells[0].value.has_data and r.cells[0].value.show_counts for r in self.subdistricts
+        )
+
+    @property
     def several_districts(self) -> bool:
         return len({row.parent for row in self.subdistricts}) > 1
 
@@ -1540,7 +1554,7 @@ class Stunting:
             ],
             "trend": [
                 {
-                    "label": charts.month_label(point.month),
+                    "label": short_month(point.month),
                     "value": _round(point.cells[0].value),
                     "numerator": point.cells[0].numerator if point.cells[0].has_data else None,
                     "measured": _number(point.measured),

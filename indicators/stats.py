@@ -1182,8 +1182,8 @@ def wilson_interval(y: Number, n: Number, z: float = Z_95) -> tuple[float, float
 
 
 def exact_interval(y: int, n: int, z: float = Z_95) -> tuple[float, float] | None:
-    """Clopper–Pearson ("exact") interval for a proportion y/n, for rare events such as
-    deaths per live birth where the Wilson interval is too optimistic: the p at which
+    """Clopper–Pearson ("exact") interval for a proportion y/n, conservative (coverage at
+    least 95 %), for rare events such as deaths per live birth: the p at which
     P(X >= y) and P(X <= y) equal the tail probability Φ(−z) (0.025 for z = 1.96), found by
     bisection on the binomial cdf. ``None`` when n = 0. Example: y=5, n=10 → (0.187086,
     0.812914); y=0, n=10 → (0, 0.308497) (R ``binom.test``)."""

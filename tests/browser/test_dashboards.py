@@ -34,6 +34,19 @@ class DashboardJourneyTests(WorldMixin, BrowserTestCase):
                         "KEMATIAN_NEONATAL": 1 if back % 9 == i % 9 else 0,
                         "BALITA_DIUKUR": 90 + back,
                         "BALITA_STUNTING": 15 + (back * 3 + i) % 7,
+                        "BALITA_STUNTING_BERAT": 4 + back % 3,
+                        "BALITA_WASTING": 6 + i % 3,
+                        "BALITA_UNDERWEIGHT": 11 + back % 4,
+                        "KEMATIAN_IBU": 1 if back % 7 == i else 0,
+                        "KEMATIAN_IBU_PERDARAHAN": 1 if back % 7 == i else 0,
+                        "KEMATIAN_NEO_ASFIKSIA": 1 if back % 9 == i % 9 else 0,
+                        "LAHIR_MATI": back % 2,
+                        "BBLR": 1 + back % 2,
+                        "RUJUK_IBU_KELUAR": 0 if facility.is_hospital else 3 + back % 3,
+                        "RUJUK_NEO_KELUAR": 0 if facility.is_hospital else 1 + back % 2,
+                        "RUJUKAN_BALIK": 0 if facility.is_hospital else 2 + back % 3,
+                        "RUJUKAN_DITERIMA": 9 + back % 5 if facility.is_hospital else 0,
+                        "RUJUKAN_TERLAMBAT": 2 if facility.is_hospital else 0,
                     },
                 )
 
@@ -68,13 +81,47 @@ class DashboardJourneyTests(WorldMixin, BrowserTestCase):
         self.assert_charts_drawn(minimum=4)
         self.screenshot(f"dashboard-pws-kia-{name}")
 
+        # deaths & referrals: two stacked cause charts and the referral flow
+        self.click_and_wait(
+            self.browser.find_element(
+                By.CSS_SELECTOR, ".dash-tabs a[href^='/dashboards/deaths-referrals/']"
+            )
+        )
+        self.assertIn("/dashboards/deaths-referrals/", self.browser.current_url)
+        self.assert_charts_drawn(minimum=3)
+        for table in ("rates-table", "maternal-by-facility", "referrals-table", "flow-table"):
+            rows = f"[data-testid={table}] tbody tr"
+            self.assertTrue(self.browser.find_elements(By.CSS_SELECTOR, rows), table)
+        self.screenshot(f"dashboard-deaths-referrals-{name}")
+
+        self.click_and_wait(
+            self.browser.find_element(
+                By.CSS_SELECTOR, ".dash-tabs a[href^='/dashboards/stunting/']"
+            )
+        )
+        self.assertIn("/dashboards/stunting/", self.browser.current_url)
+        self.assert_charts_drawn(minimum=2)
+        source = self.browser.find_element(By.CSS_SELECTOR, "[data-testid=data-source]")
+        self.assertIn("SSGI", source.text)
+        self.screenshot(f"dashboard-stunting-{name}")
+
+        self.open(f"/dashboards/compare/STUNTING_PREV/?{area}&overdispersion=1")
+        self.assert_charts_drawn()
+        self.browser.find_element(By.CSS_SELECTOR, "[data-testid=overdispersion]")
+        self.screenshot(f"dashboard-compare-overdispersion-{name}")
+
         self.browser.set_window_size(360, 800)
         try:
-            self.open(f"/dashboards/trend/STUNTING_PREV/?{area}&chart=p")
-            self.assert_charts_drawn()
-            width = self.browser.execute_script("return document.documentElement.scrollWidth")
-            self.assertLessEqual(width, 360)  # wide tables scroll inside their own box
-            self.screenshot(f"dashboard-trend-360-{name}")
+            for path, shot in (
+                (f"/dashboards/trend/STUNTING_PREV/?{area}&chart=p", "trend"),
+                (f"/dashboards/deaths-referrals/?{area}", "deaths-referrals"),
+                (f"/dashboards/stunting/?{area}", "stunting"),
+            ):
+                self.open(path)
+                self.assert_charts_drawn()
+                width = self.browser.execute_script("return document.documentElement.scrollWidth")
+                self.assertLessEqual(width, 360, path)  # wide tables scroll in their own box
+                self.screenshot(f"dashboard-{shot}-360-{name}")
         finally:
             self.browser.set_window_size(1366, 900)
 

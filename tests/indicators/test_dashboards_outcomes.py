@@ -356,8 +356,16 @@ class StuntingTests(WorldMixin, TestCase):
         self.assertIsNone(rsud.interval)
         self.assertEqual(facilities["P1706002"].parent, "Kota Mukomuko")
         chart = self.get("district=17.06&period=2025-02").context["chart_data"]
-        self.assertEqual([r["name"] for r in chart["subdistricts"]], ["Kota Mukomuko", "Lubuk Pinang"])
+        self.assertEqual(
+            [r["name"] for r in chart["subdistricts"]], ["Kota Mukomuko", "Lubuk Pinang"]
+        )
         self.assertEqual(chart["subdistricts"][0]["value"], round(35 / 310 * 100, 2))
+        self.assertFalse(data.low_n_subdistricts)
+        # Kota Mukomuko in May: 8 children measured, counts and no bar
+        response = self.get("subdistrict=17.06.02&period=2025-05")
+        self.assertTrue(response.context["data"].low_n_subdistricts)
+        self.assertEqual(response.context["chart_data"]["subdistricts"][0]["value"], None)
+        self.assertContains(response, 'data-testid="low-n-note"')
 
     def test_year_and_trend_with_few_measured(self):
         response = self.get("district=17.06&period=2025-02&span=year")
@@ -394,15 +402,21 @@ class OverdispersionTests(WorldMixin, TestCase):
         subdistrict = cls.pkm_lubuk_pinang.subdistrict
         for stunted in (100, 300, 150, 250, 200, 120, 280):
             facility = FacilityFactory(subdistrict=subdistrict)
-            report(facility, dt.date(2025, 6, 1), {"BALITA_DIUKUR": 1000, "BALITA_STUNTING": stunted})
+            report(
+                facility, dt.date(2025, 6, 1), {"BALITA_DIUKUR": 1000, "BALITA_STUNTING": stunted}
+            )
 
     def get(self, query):
         self.client.force_login(self.dinkes_mukomuko)
         url = reverse("indicators:compare", args=["STUNTING_PREV"])
-        return self.client.get(f"{url}?district=17.06&period=2025-06{query}", HTTP_ACCEPT_LANGUAGE="en")
+        return self.client.get(
+            f"{url}?district=17.06&period=2025-06{query}", HTTP_ACCEPT_LANGUAGE="en"
+        )
 
     def outside(self, comparison):
-        return sum(r.flag in (stats.FUNNEL_ABOVE_998, stats.FUNNEL_BELOW_998) for r in comparison.rows)
+        return sum(
+            r.flag in (stats.FUNNEL_ABOVE_998, stats.FUNNEL_BELOW_998) for r in comparison.rows
+        )
 
     def test_adjustment_widens_the_limits(self):
         plain = self.get("").context["comparison"]

@@ -586,6 +586,20 @@ def test_wilson_interval_known_values():
         stats.wilson_interval(11, 10)
 
 
+def test_exact_interval_known_values():
+    # Clopper–Pearson, as R binom.test(5, 10)$conf.int: (0.187086, 0.812914)
+    assert stats.exact_interval(5, 10) == (approx(0.187086, rel=1e-5), approx(0.812914, rel=1e-5))
+    # y = 0: lower exactly 0, upper 1 − 0.025^(1/10) = 0.308497
+    assert stats.exact_interval(0, 10) == (0.0, approx(0.308497, rel=1e-5))
+    assert stats.exact_interval(10, 10) == (approx(0.691503, rel=1e-5), 1.0)
+    # rare events (2 deaths in 1,000 births): binom.test(2, 1000) → (0.000242, 0.007206)
+    low, high = stats.exact_interval(2, 1000)
+    assert (low, high) == (approx(0.00024230, rel=1e-4), approx(0.0072058, rel=1e-4))
+    assert stats.exact_interval(0, 0) is None
+    with pytest.raises(ValueError):
+        stats.exact_interval(11, 10)
+
+
 def test_modified_z_scores():
     # History median 11.5; absolute deviations 1.5, .5, .5, 1.5, .5, .5 → MAD 0.5.
     history = [10, 12, 11, 13, 12, 11]
