@@ -40,6 +40,19 @@ class DistrictQuerySet(models.QuerySet):
             | Q(pk__in=Facility.objects.visible_to(user).values("district_id"))
         )
 
+    def wholly_visible_to(self, user) -> DistrictQuerySet:
+        """Districts all of whose facilities the user sees (through a national, province
+        or district scope), as opposed to some of them through a facility or network."""
+        if not user or not user.is_authenticated or not user.is_active:
+            return self.none()
+        assignments = role_assignments_of(user)
+        if _can_see_everything(user, assignments):
+            return self.all()
+        return self.filter(
+            Q(pk__in=[a.district_id for a in assignments if a.district_id])
+            | Q(province_id__in=[a.province_id for a in assignments if a.province_id])
+        )
+
 
 class District(models.Model):
     class Kind(models.TextChoices):

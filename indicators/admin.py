@@ -3,6 +3,7 @@ from django.contrib import admin
 from .models import (
     DataElement,
     DataValue,
+    DistrictMonthTotal,
     Indicator,
     MonthlyReport,
     Notification,
@@ -10,6 +11,19 @@ from .models import (
     ValidationRule,
     ValueChange,
 )
+
+
+class ReadOnlyAdminMixin:
+    """Audit rows and values are never edited by hand."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(DataElement)
@@ -28,11 +42,17 @@ class IndicatorAdmin(admin.ModelAdmin):
 
 
 class DataValueInline(admin.TabularInline):
+    """Read-only: values change through the entry form, the import or the API, which
+    keep the audit trail, the workflow and the rollups right."""
+
     model = DataValue
     extra = 0
     fields = ["element", "value", "comment"]
-    readonly_fields = ["element"]
+    readonly_fields = ["element", "value", "comment"]
     can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(MonthlyReport)
@@ -48,7 +68,7 @@ class MonthlyReportAdmin(admin.ModelAdmin):
 
 
 @admin.register(DataValue)
-class DataValueAdmin(admin.ModelAdmin):
+class DataValueAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["report", "element", "value"]
     list_filter = ["element__section"]
     search_fields = ["report__facility__name", "element__code"]
@@ -65,21 +85,8 @@ class ValidationRuleAdmin(admin.ModelAdmin):
     search_fields = ["code", "left", "right", "message_id", "message_en"]
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Audit rows are never edited by hand."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(ReportEvent)
-class ReportEventAdmin(ReadOnlyAdmin):
+class ReportEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["report", "action", "from_status", "to_status", "user", "at"]
     list_filter = ["action"]
     search_fields = ["report__facility__name", "user__username", "reason"]
@@ -87,10 +94,18 @@ class ReportEventAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ValueChange)
-class ValueChangeAdmin(ReadOnlyAdmin):
+class ValueChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["report", "element", "old_value", "new_value", "user", "at"]
     search_fields = ["report__facility__name", "element__code", "user__username"]
     list_select_related = ["report__facility", "element", "user"]
+
+
+@admin.register(DistrictMonthTotal)
+class DistrictMonthTotalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["district", "period", "element", "approved", "submitted"]
+    list_filter = ["period"]
+    search_fields = ["district__name", "element__code"]
+    list_select_related = ["district", "element"]
 
 
 @admin.register(Notification)

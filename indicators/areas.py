@@ -14,7 +14,14 @@ from django.db.models import Count, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from facilities.models import District, Facility, LearningNetwork, Province, Subdistrict
+from facilities.models import (
+    District,
+    Facility,
+    LearningNetwork,
+    Province,
+    Subdistrict,
+    role_assignments_of,
+)
 
 from .selectors import DISTRICT, FACILITY, PROVINCE, SUBDISTRICT
 
@@ -60,6 +67,9 @@ class Area:
     param: str | None = None
     code: str | None = None
     parents: list[Crumb] = field(default_factory=list)
+    # Set when the facilities are exactly those of these districts (province and national
+    # pages, a district seen in full): totals may then come from the district rollups.
+    whole_districts: QuerySet[District] | None = None
 
     @property
     def query(self) -> dict[str, str]:
@@ -85,7 +95,9 @@ def resolve_area(user, params) -> Area:
     visible = Facility.objects.visible_to(user)
     root = Crumb(_("All my areas"))
     if not named:
-        return _everything(visible, root)
+        area = _everything(visible, root)
+        area.whole_districts = _whole(user, District.objects.all())
+        return area
     key, code = named[0]
     if key == NETWORK:
         network = LearningNetwork.objects.visible_to(user).filter(slug=code).first()
@@ -115,6 +127,7 @@ def resolve_area(user, params) -> Area:
             param=PROVINCE,
             code=province.code,
             parents=[root],
+            whole_districts=_whole(user, District.objects.filter(province=province)),
         )
     if key == DISTRICT:
         district = (
@@ -131,6 +144,7 @@ def resolve_area(user, params) -> Area:
             param=DISTRICT,
             code=district.code,
             parents=[root, _province_crumb(district.province)],
+            whole_districts=_whole(user, District.objects.filter(pk=district.pk)),
         )
     if key == SUBDISTRICT:
         subdistrict = (
@@ -170,6 +184,19 @@ def resolve_area(user, params) -> Area:
             Crumb(_("Kec. %(name)s") % {"name": subdistrict.name}, SUBDISTRICT, subdistrict.code),
         ],
     )
+
+
+def _sees_only_whole_districts(user) -> bool:
+    """No facility or network role: everything visible is whole districts."""
+    return not any(a.facility_id or a.network_id for a in role_assignments_of(user))
+
+
+def _whole(user, districts: QuerySet[District]) -> QuerySet[District] | None:
+    """Those of ``districts`` the user sees in full, or None when the user also sees
+    single facilities (a facility or network role): then only raw values are exact."""
+    if not _sees_only_whole_districts(user):
+        return None
+    return districts.filter(pk__in=District.objects.wholly_visible_to(user).values("pk"))
 
 
 def _province_crumb(province: Province) -> Crumb:

@@ -397,3 +397,37 @@ class Notification(models.Model):
             ),
         }
         return messages[self.kind] % params
+
+
+class DistrictMonthTotal(models.Model):
+    """Rollup: a district's monthly sum of one element, kept current by the workflow
+    services whenever a report enters or leaves the submitted / approved states. Province
+    and national pages sum these (≈ 514 districts) instead of millions of values.
+
+    ``*_targeted`` repeat the sums over facilities that hold a catchment target for the
+    year: coverage numerators count only those (see selectors)."""
+
+    district = models.ForeignKey(
+        "facilities.District", on_delete=models.CASCADE, related_name="month_totals"
+    )
+    period = models.DateField()
+    element = models.ForeignKey(DataElement, on_delete=models.CASCADE, related_name="+")
+    approved = models.BigIntegerField(default=0)
+    submitted = models.BigIntegerField(default=0)
+    approved_targeted = models.BigIntegerField(default=0)
+    submitted_targeted = models.BigIntegerField(default=0)
+    approved_reports = models.PositiveIntegerField(default=0)
+    submitted_reports = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("district monthly total")
+        verbose_name_plural = _("district monthly totals")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["district", "period", "element"], name="unique_district_month_element"
+            )
+        ]
+        indexes = [models.Index(fields=["period", "district"])]
+
+    def __str__(self) -> str:
+        return f"{self.district_id} {self.period:%Y-%m} {self.element_id}"

@@ -22,6 +22,7 @@ from django.db.models import (
     Case,
     Count,
     Exists,
+    F,
     IntegerField,
     Max,
     OuterRef,
@@ -47,7 +48,7 @@ from facilities.models import (
 )
 
 from . import charts, stats
-from .models import DataElement, DataValue, Indicator, MonthlyReport
+from .models import DataElement, DataValue, DistrictMonthTotal, Indicator, MonthlyReport
 from .periods import add_months, month_range
 
 DEFAULT_STATUSES = (MonthlyReport.Status.APPROVED,)
@@ -175,7 +176,7 @@ def _value(indicator: Indicator, numerator: int, denominator: Decimal | None) ->
 
 
 # A data value row whose facility has a catchment target for the row's year.
-_HAS_TARGET = Exists(
+HAS_TARGET = Exists(
     CatchmentTarget.objects.filter(
         facility_id=OuterRef("facility_id"), year=ExtractYear(OuterRef("period"))
     )
@@ -219,6 +220,7 @@ def indicator_values_by_period(
     group_by: str | None = None,
     granularity: str = MONTH,
     network: LearningNetwork | None = None,
+    districts: QuerySet[District] | None = None,
 ) -> dict[tuple, dict[str, IndicatorValue]]:
     """Indicator values per period bucket, for the facilities together or per area.
 
@@ -239,7 +241,9 @@ def indicator_values_by_period(
     or ≥ month start), filtered in SQL.
 
     Two queries whatever the number of facilities or months: one grouped sum over data
-    values, one grouped sum over catchment targets.
+    values, one grouped sum over catchment targets. When ``facilities`` are exactly the
+    facilities of ``districts`` (whole districts: province and national pages), the sums
+    come from the district rollups instead of the values (see :func:`monthly_sums`).
     """
     if by_facility:
         group_by = FACILITY
@@ -251,6 +255,7 @@ def indicator_values_by_period(
         statuses=statuses,
         group_by=group_by,
         network=network,
+        districts=districts,
     )
     return sums.values(start=start, end=end, granularity=granularity)
 
@@ -315,19 +320,34 @@ def monthly_sums(
     statuses: Sequence[str] = DEFAULT_STATUSES,
     group_by: str | None = None,
     network: LearningNetwork | None = None,
+    districts: QuerySet[District] | None = None,
 ) -> MonthlySums:
     """Two grouped queries (data values, catchment targets) for every month from ``start``
-    to ``end``; combine them with :meth:`MonthlySums.values` as often as needed."""
+    to ``end``; combine them with :meth:`MonthlySums.values` as often as needed.
+
+    ``districts``: the caller vouches that ``facilities`` are all the facilities of these
+    districts. Then, for totals by district, province or overall, the value sums come from
+    :class:`DistrictMonthTotal` (a few rows per district and month) instead of the values."""
     months = month_range(start, end)
-    sums = _value_sums(
-        indicators=indicators,
-        facilities=facilities,
-        start=start,
-        end=end,
-        group_by=group_by,
-        statuses=statuses,
-        network=network,
-    )
+    if districts is not None and network is None and group_by in ROLLUP_LEVELS:
+        sums = _rollup_sums(
+            indicators=indicators,
+            districts=districts,
+            start=start,
+            end=end,
+            group_by=group_by,
+            statuses=statuses,
+        )
+    else:
+        sums = _value_sums(
+            indicators=indicators,
+            facilities=facilities,
+            start=start,
+            end=end,
+            group_by=group_by,
+            statuses=statuses,
+            network=network,
+        )
     targets = _target_sums(
         indicators=indicators,
         facilities=facilities,
@@ -403,7 +423,7 @@ def _value_sums(*, indicators, facilities, start, end, group_by, statuses, netwo
         if indicator.denominator_target:
             # Coverage: only facilities that hold the catchment (sasaran) count, so that a
             # hospital's deliveries are not counted again on top of the puskesmas' own.
-            aggregates[f"n_{indicator.pk}"] = _sum_expression(numerator_ids, _HAS_TARGET)
+            aggregates[f"n_{indicator.pk}"] = _sum_expression(numerator_ids, HAS_TARGET)
         else:
             aggregates[f"n_{indicator.pk}"] = _sum_expression(numerator_ids)
         denominator_ids = [e.pk for e in indicator.denominator_elements.all()]
@@ -420,6 +440,55 @@ def _value_sums(*, indicators, facilities, start, end, group_by, statuses, netwo
             member_month_filter(network, facility_ref="facility_id", period_ref="period")
         )
     rows = rows.values(*group).annotate(**aggregates).order_by()
+    return {(row[path] if path else None, row["period"]): row for row in rows}
+
+
+ROLLUP_LEVELS = (None, DISTRICT, PROVINCE)
+_ROLLUP_PATHS = {DISTRICT: "district_id", PROVINCE: "district__province_id"}
+
+
+def _rollup_sums(*, indicators, districts, start, end, group_by, statuses):
+    """As :func:`_value_sums`, read from the district rollups: one grouped query."""
+    statuses = set(statuses)
+    if not statuses <= {MonthlyReport.Status.APPROVED, MonthlyReport.Status.SUBMITTED}:
+        raise ValueError("rollups hold submitted and approved values only")
+    columns = [
+        s for s in (MonthlyReport.Status.APPROVED, MonthlyReport.Status.SUBMITTED) if s in statuses
+    ]
+
+    def column(targeted: bool):
+        suffix = "_targeted" if targeted else ""
+        expression = F(f"{columns[0]}{suffix}")
+        for extra in columns[1:]:
+            expression = expression + F(f"{extra}{suffix}")
+        return expression
+
+    def total(element_ids, targeted=False):
+        return Sum(
+            Case(When(element_id__in=list(element_ids), then=column(targeted)), default=0),
+            output_field=IntegerField(),
+        )
+
+    aggregates = {}
+    for indicator in indicators:
+        numerator_ids = [e.pk for e in indicator.numerator.all()]
+        aggregates[f"n_{indicator.pk}"] = total(numerator_ids, bool(indicator.denominator_target))
+        denominator_ids = [e.pk for e in indicator.denominator_elements.all()]
+        if denominator_ids and not indicator.denominator_target:
+            aggregates[f"d_{indicator.pk}"] = total(denominator_ids)
+    path = _ROLLUP_PATHS.get(group_by)
+    group = [path, "period"] if path else ["period"]
+    reported = Q()
+    for status in columns:
+        reported |= Q(**{f"{status}_reports__gt": 0})
+    rows = (
+        DistrictMonthTotal.objects.filter(
+            reported, district__in=districts, period__gte=start, period__lte=end
+        )
+        .values(*group)
+        .annotate(**aggregates)
+        .order_by()
+    )
     return {(row[path] if path else None, row["period"]): row for row in rows}
 
 
@@ -699,6 +768,7 @@ def overview_matrix(
     q: str = "",
     sort: str = "",
     descending: bool = False,
+    districts: QuerySet[District] | None = None,
 ) -> Overview:
     """Areas × key indicators for a window: value, previous window, summary marks from the
     last 24 months, PWS-KIA status of coverage indicators, completeness.
@@ -716,6 +786,7 @@ def overview_matrix(
         statuses=statuses,
         group_by=level,
         network=network,
+        districts=districts,
     )
     current = sums.values(start=window.start, end=window.end, granularity=TOTAL)
     previous = sums.values(start=window.previous_start, end=window.previous_end, granularity=TOTAL)
@@ -796,6 +867,7 @@ def indicator_series(
     end: dt.date,
     statuses: Sequence[str] = DEFAULT_STATUSES,
     network: LearningNetwork | None = None,
+    districts: QuerySet[District] | None = None,
 ) -> tuple[list[dt.date], list[IndicatorValue]]:
     """One indicator for the facilities together, month by month (two queries)."""
     values = indicator_values_by_period(
@@ -805,6 +877,7 @@ def indicator_series(
         end=end,
         statuses=statuses,
         network=network,
+        districts=districts,
     )
     months = month_range(start, end)
     return months, [values[(m,)][indicator.code] for m in months]
@@ -819,6 +892,7 @@ def trend(
     chart: str = charts.AUTO,
     statuses: Sequence[str] = DEFAULT_STATUSES,
     network: LearningNetwork | None = None,
+    districts: QuerySet[District] | None = None,
 ) -> charts.Series:
     """Run or control chart of one indicator for an area, with signals in words and the
     annotations layer (two queries)."""
@@ -829,6 +903,7 @@ def trend(
         end=end,
         statuses=statuses,
         network=network,
+        districts=districts,
     )
     notes = chart_annotations(facilities=facilities, start=start, end=end, network=network)
     return charts.build_series(indicator, months, cells, chart, notes)

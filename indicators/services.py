@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import BigIntegerField, Case, Count, Q, Sum, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,6 +24,7 @@ from facilities.models import Facility, RoleAssignment, roles_for_facility
 from .models import (
     DataElement,
     DataValue,
+    DistrictMonthTotal,
     MonthlyReport,
     Notification,
     ReportEvent,
@@ -306,6 +308,7 @@ def _transition(locked: MonthlyReport, *, user, action, to_status, reason="") ->
         reason=reason,
         version=locked.version,
     )
+    rollup_refresh(district_id=locked.facility.district_id, period=locked.period)
     _notify(locked, kind=action, actor=user, reason=reason)
     return locked
 
@@ -408,3 +411,84 @@ def notifications_mark_read(*, user, ids=None) -> int:
     if ids is not None:
         unread = unread.filter(pk__in=ids)
     return unread.update(read_at=timezone.now())
+
+
+# ----------------------------------------------------------------------------- rollups
+def _rollup_rows(values):
+    """Grouped sums of submitted and approved values, with report counts."""
+    from .selectors import HAS_TARGET
+
+    approved = Q(report__status=Status.APPROVED)
+    submitted = Q(report__status=Status.SUBMITTED)
+
+    def total(condition):
+        return Sum(Case(When(condition, then="value"), default=0), output_field=BigIntegerField())
+
+    return values.annotate(
+        approved=total(approved),
+        submitted=total(submitted),
+        approved_targeted=total(approved & HAS_TARGET),
+        submitted_targeted=total(submitted & HAS_TARGET),
+        approved_reports=Count("report_id", filter=approved, distinct=True),
+        submitted_reports=Count("report_id", filter=submitted, distinct=True),
+    ).order_by()
+
+
+_ROLLUP_FIELDS = (
+    "approved",
+    "submitted",
+    "approved_targeted",
+    "submitted_targeted",
+    "approved_reports",
+    "submitted_reports",
+)
+
+
+def rollup_refresh(*, district_id: int, period: dt.date) -> int:
+    """Recompute one district's totals for one month (called inside the workflow's
+    transaction, so the rollup and the report never disagree)."""
+    rows = _rollup_rows(
+        DataValue.objects.filter(
+            facility__district_id=district_id,
+            period=period,
+            report__status__in=[Status.SUBMITTED, Status.APPROVED],
+        ).values("element_id")
+    )
+    DistrictMonthTotal.objects.filter(district_id=district_id, period=period).delete()
+    created = DistrictMonthTotal.objects.bulk_create(
+        DistrictMonthTotal(
+            district_id=district_id,
+            period=period,
+            element_id=row["element_id"],
+            **{field: row[field] for field in _ROLLUP_FIELDS},
+        )
+        for row in rows
+    )
+    return len(created)
+
+
+@transaction.atomic
+def rollups_rebuild(*, district_ids=None) -> int:
+    """Recompute every rollup (or those of some districts) from the values."""
+    values = DataValue.objects.filter(report__status__in=[Status.SUBMITTED, Status.APPROVED])
+    existing = DistrictMonthTotal.objects.all()
+    if district_ids is not None:
+        values = values.filter(facility__district_id__in=district_ids)
+        existing = existing.filter(district_id__in=district_ids)
+    existing.delete()
+    rows = _rollup_rows(values.values("facility__district_id", "period", "element_id"))
+    created, batch = 0, []
+    for row in rows.iterator(chunk_size=5000):
+        batch.append(
+            DistrictMonthTotal(
+                district_id=row["facility__district_id"],
+                period=row["period"],
+                element_id=row["element_id"],
+                **{field: row[field] for field in _ROLLUP_FIELDS},
+            )
+        )
+        if len(batch) == 5000:
+            created += len(DistrictMonthTotal.objects.bulk_create(batch))
+            batch = []
+    created += len(DistrictMonthTotal.objects.bulk_create(batch))
+    return created

@@ -16,6 +16,7 @@ from facilities.models import (
     Subdistrict,
 )
 from indicators.models import DataElement, DataValue, MonthlyReport
+from indicators.services import rollup_refresh
 
 PASSWORD = "test-password-123"
 
@@ -119,7 +120,8 @@ class ReportFactory(factory.django.DjangoModelFactory):
 
 
 def add_values(report: MonthlyReport, values: dict[str, int]) -> None:
-    """Store ``{element code: value}`` on a report."""
+    """Store ``{element code: value}`` on a report, and keep the district rollup current
+    as the workflow services would."""
     elements = dict(DataElement.objects.filter(code__in=values).values_list("code", "id"))
     DataValue.objects.bulk_create(
         DataValue(
@@ -131,6 +133,7 @@ def add_values(report: MonthlyReport, values: dict[str, int]) -> None:
         )
         for code, value in values.items()
     )
+    rollup_refresh(district_id=report.facility.district_id, period=report.period)
 
 
 class WorldMixin:

@@ -53,6 +53,7 @@ def series(request):
         chart=form.cleaned_data["chart"],
         statuses=form.statuses,
         network=area.network,
+        districts=area.whole_districts,
     )
     data = result.as_json()
     data["area"] = {"level": area.level, "code": area.code, "name": area.name}

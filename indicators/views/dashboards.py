@@ -71,6 +71,8 @@ def overview(request):
             window=form.window,
             statuses=form.statuses,
             network=area.network,
+            # a type filter leaves part of each district: then only raw values are exact
+            districts=None if cleaned["type"] else area.whole_districts,
             q=cleaned["q"],
             sort=cleaned["sort"],
             descending=cleaned["desc"],
@@ -98,6 +100,7 @@ def trend(request, code):
             chart=form.cleaned_data["chart"],
             statuses=form.statuses,
             network=area.network,
+            districts=area.whole_districts,
         )
     return _render(
         request,
