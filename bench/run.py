@@ -50,11 +50,20 @@ def main() -> None:
     call_command("load_regions", verbosity=0, stdout=io.StringIO())
     started = time.perf_counter()
     result = demo_seed(months=args.months, facility_limit=args.facilities)
+
     print(
         f"seed: +{result.reports} reports, +{result.values} values "
         f"in {time.perf_counter() - started:.1f} s; "
         f"{DataValue.objects.count():,} values in {connection.vendor}"
     )
+
+    from indicators.models import MonthlyReport
+    from indicators.services import rollup_refresh
+
+    report = MonthlyReport.objects.filter(status="approved").select_related("facility").first()
+    began = time.perf_counter()
+    rollup_refresh(district_id=report.facility.district_id, period=report.period)
+    print(f"rollup refresh of one district-month: {(time.perf_counter() - began) * 1000:.1f} ms")
 
     end = last_complete_month(timezone.localdate())
     start = add_months(end, -11)
@@ -63,12 +72,21 @@ def main() -> None:
     in_district = Facility.objects.filter(district=district)
     everything = Facility.objects.all()
 
+    national_districts = District.objects.all()
     cases = {
         "district, by facility × 12 months, key indicators": lambda: indicator_values_by_period(
             indicators=indicators, facilities=in_district, start=start, end=end, by_facility=True
         ),
-        "all facilities, 12 monthly totals, key indicators": lambda: indicator_values_by_period(
-            indicators=indicators, facilities=everything, start=start, end=end
+        "national, by province × 12 months, raw values": lambda: indicator_values_by_period(
+            indicators=indicators, facilities=everything, start=start, end=end, group_by="province"
+        ),
+        "national, by province × 12 months, rollups": lambda: indicator_values_by_period(
+            indicators=indicators,
+            facilities=everything,
+            start=start,
+            end=end,
+            group_by="province",
+            districts=national_districts,
         ),
         "district completeness grid, 12 months": lambda: completeness_grid(
             facilities=in_district,

@@ -620,9 +620,10 @@ def demo_seed(
     result.users = _ensure_users(password)
     users = {u.username: u for u in get_user_model().objects.filter(username__in=result.users)}
     result.reports, result.values = _ensure_reports(facilities, periods, focus, users)
-    if result.reports:
-        from .services import rollups_rebuild
+    from .models import DistrictMonthTotal
+    from .services import rollups_rebuild
 
+    if result.reports or not DistrictMonthTotal.objects.exists():
         rollups_rebuild(district_ids={f.district_id for f in facilities})
     DemoDataset.objects.get_or_create(description="Data demo (sintetis) / Synthetic demo data")
     return result
