@@ -448,7 +448,7 @@ def monthly_counts(
     v["PN"] = poisson(rng, deliv * (0.93 + quality / 2) * s)
     v["PF"] = binomial(rng, v["PN"], 0.88 + quality / 2 + 0.06 * anc)
     v["LAHIR_HIDUP"] = binomial(rng, v["PN"], 0.985)
-    v["LAHIR_MATI"] = binomial(rng, v["PN"] - v["LAHIR_HIDUP"] + 2, 0.5)
+    v["LAHIR_MATI"] = binomial(rng, v["PN"] - v["LAHIR_HIDUP"], 0.8)  # ≈ 12 per 1,000 births
     v["BBLR"] = binomial(rng, v["LAHIR_HIDUP"], 0.06 if target else 0.12)
     v["KF_LENGKAP"] = binomial(rng, v["PN"], 0.80 + quality + 0.1 * anc)
     v["KN1"] = binomial(rng, v["LAHIR_HIDUP"], 0.94)
