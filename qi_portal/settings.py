@@ -96,6 +96,12 @@ WSGI_APPLICATION = "qi_portal.wsgi.application"
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # The dashboards' grouped sums are short queries whose cost estimates trip
+        # PostgreSQL's JIT, which then spends more time compiling than the query runs
+        # (measured: 17 of 37 ms on a district page). Off for this connection.
+        DATABASES["default"].setdefault("OPTIONS", {})
+        DATABASES["default"]["OPTIONS"].setdefault("options", "-c jit=off")
 else:
     DATABASES = {
         "default": {
