@@ -49,8 +49,8 @@ test: lint check
 # Regenerate translation catalogues after changing strings, then translate and compile.
 messages: export DEBUG ?= 1
 messages: install
-	$(BIN)/python manage.py makemessages -l id -l en --ignore=node_modules --ignore=.venv
-	$(BIN)/python manage.py compilemessages --ignore=node_modules --ignore=.venv
+	$(BIN)/python manage.py makemessages -l id -l en --ignore=node_modules --ignore=.venv --ignore=tests --ignore=bench
+	$(BIN)/python manage.py compilemessages --ignore=node_modules --ignore=.venv --ignore=tests --ignore=bench
 
 bench: install
 	$(BIN)/python bench/run.py
