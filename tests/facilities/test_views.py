@@ -167,3 +167,17 @@ class FacilityDetailTests(PermissionMatrixMixin, WorldMixin, TestCase):
         # 1 neonatal death in 15 live births: too few, counts are shown
         self.assertTrue(rows["NMR"][-2].show_counts)
         self.assertContains(response, "1/15")
+
+
+@time_machine.travel(dt.datetime(2025, 7, 15, 3, 0, tzinfo=dt.UTC))
+class FacilityDetailLinkTests(WorldMixin, TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.build_world()
+
+    def test_months_open_the_report_and_indicators_open_their_trend(self):
+        self.client.force_login(self.kapus_lubuk_pinang)
+        response = self.client.get(reverse("facilities:detail", args=[self.pkm_lubuk_pinang.code]))
+        self.assertContains(response, 'href="/reports/P1706001/2025-06/"')
+        self.assertContains(response, 'href="/reports/P1706001/2024-07/"')
+        self.assertContains(response, 'href="/dashboards/trend/K1_COV/?facility=P1706001"')
