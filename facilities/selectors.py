@@ -23,6 +23,7 @@ class HomeSummary:
     facility_count: int
     period: dt.date
     status_by_district: dict[int, dict[str, int]]
+    unread_notifications: int = 0
 
 
 def facilities_for_list(user) -> QuerySet[Facility]:
@@ -79,7 +80,10 @@ def home_summary(*, user, period: dt.date) -> HomeSummary:
         facilities = list(visible.select_related("district", "subdistrict"))
         for facility in facilities:
             facility.report = reports.get(facility.pk)
+    from indicators.models import Notification
+
     return HomeSummary(
+        unread_notifications=Notification.objects.filter(user=user, read_at__isnull=True).count(),
         assignments=role_assignments_of(user),
         districts=districts,
         networks=networks,

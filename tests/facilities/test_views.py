@@ -15,8 +15,10 @@ from tests.factories import (
 )
 from tests.permissions import PermissionMatrixMixin
 
+NOW = dt.datetime(2025, 7, 15, 3, 0, tzinfo=dt.UTC)
 
-@time_machine.travel(dt.datetime(2025, 7, 15, 3, 0, tzinfo=dt.UTC))
+
+@time_machine.travel(NOW)
 class HomeViewTests(PermissionMatrixMixin, WorldMixin, TestCase):
     @classmethod
     def setUpTestData(cls):
@@ -53,6 +55,20 @@ class HomeViewTests(PermissionMatrixMixin, WorldMixin, TestCase):
         self.assertContains(response, "Puskesmas Lubuk Pinang")
         self.assertNotContains(response, "Puskesmas Kota Mukomuko")
 
+    def test_unread_notifications_are_announced(self):
+        from indicators.models import Notification
+
+        report = ReportFactory(facility=self.pkm_lubuk_pinang, period=dt.date(2025, 5, 1))
+        Notification.objects.create(user=self.kapus_lubuk_pinang, report=report, kind="returned")
+        Notification.objects.create(
+            user=self.kapus_lubuk_pinang, report=report, kind="approved", read_at=NOW
+        )
+        self.client.force_login(self.kapus_lubuk_pinang)
+        response = self.client.get(reverse("home"), HTTP_ACCEPT_LANGUAGE="en")
+        self.assertContains(response, "You have 1 new notification.")
+        self.client.force_login(self.dinkes_mukomuko)
+        self.assertNotContains(self.client.get(reverse("home")), 'data-testid="unread"')
+
     def test_outsider_is_told_they_have_no_role(self):
         self.client.force_login(self.outsider)
         response = self.client.get(reverse("home"), HTTP_ACCEPT_LANGUAGE="en")
@@ -61,7 +77,7 @@ class HomeViewTests(PermissionMatrixMixin, WorldMixin, TestCase):
     def test_query_count_does_not_grow_with_facilities(self):
         self.client.force_login(self.provinsi_bengkulu)
         self.client.get(reverse("home"))
-        with self.assertNumQueries(10) as small:
+        with self.assertNumQueries(11) as small:
             self.client.get(reverse("home"))
         for _ in range(15):  # 19 facilities: still listed one by one, same queries
             FacilityFactory(subdistrict=self.pkm_manna.subdistrict)
