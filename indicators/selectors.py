@@ -203,6 +203,36 @@ def member_month_filter(network: LearningNetwork, *, facility_ref: str, period_r
     )
 
 
+def _in_scope(
+    queryset, *, facilities, statuses, network, status_field: str = "report__status"
+) -> QuerySet:
+    """Rows of ``facilities`` with a report in ``statuses``; with ``network`` only the
+    months each facility was a member (in SQL). Callers add their period filters."""
+    rows = queryset.filter(
+        facility_id__in=facilities.values("pk"), **{f"{status_field}__in": list(statuses)}
+    )
+    if network is not None:
+        rows = rows.filter(
+            member_month_filter(network, facility_ref="facility_id", period_ref="period")
+        )
+    return rows
+
+
+def _indicator_aggregates(indicators, total) -> dict:
+    """``n_<pk>`` (and ``d_<pk>`` for element denominators) sum columns of each indicator;
+    ``total(element_ids, targeted)`` builds one column. Coverage numerators are
+    ``targeted``: only facilities that hold the catchment (sasaran) count, so that a
+    hospital's deliveries are not counted again on top of the puskesmas' own."""
+    aggregates = {}
+    for indicator in indicators:
+        numerator_ids = [e.pk for e in indicator.numerator.all()]
+        aggregates[f"n_{indicator.pk}"] = total(numerator_ids, bool(indicator.denominator_target))
+        denominator_ids = [e.pk for e in indicator.denominator_elements.all()]
+        if denominator_ids and not indicator.denominator_target:
+            aggregates[f"d_{indicator.pk}"] = total(denominator_ids, False)
+    return aggregates
+
+
 def _is_member(month: dt.date, joined: dt.date | None, left: dt.date | None) -> bool:
     if joined is not None and dt.date(joined.year, joined.month, 1) > month:
         return False
@@ -417,28 +447,15 @@ def _value_sums(*, indicators, facilities, start, end, group_by, statuses, netwo
     """{(area id or None, month): row of n_<pk> / d_<pk> sums}: one grouped query."""
     path = _group_path(group_by, via_facility=True)
     group = [path, "period"] if path else ["period"]
-    aggregates = {}
-    for indicator in indicators:
-        numerator_ids = [e.pk for e in indicator.numerator.all()]
-        if indicator.denominator_target:
-            # Coverage: only facilities that hold the catchment (sasaran) count, so that a
-            # hospital's deliveries are not counted again on top of the puskesmas' own.
-            aggregates[f"n_{indicator.pk}"] = _sum_expression(numerator_ids, HAS_TARGET)
-        else:
-            aggregates[f"n_{indicator.pk}"] = _sum_expression(numerator_ids)
-        denominator_ids = [e.pk for e in indicator.denominator_elements.all()]
-        if denominator_ids and not indicator.denominator_target:
-            aggregates[f"d_{indicator.pk}"] = _sum_expression(denominator_ids)
-    rows = DataValue.objects.filter(
-        facility_id__in=facilities.values("pk"),
-        period__gte=start,
-        period__lte=end,
-        report__status__in=list(statuses),
+    aggregates = _indicator_aggregates(
+        indicators, lambda ids, targeted: _sum_expression(ids, HAS_TARGET if targeted else None)
     )
-    if network is not None:
-        rows = rows.filter(
-            member_month_filter(network, facility_ref="facility_id", period_ref="period")
-        )
+    rows = _in_scope(
+        DataValue.objects.filter(period__gte=start, period__lte=end),
+        facilities=facilities,
+        statuses=statuses,
+        network=network,
+    )
     rows = rows.values(*group).annotate(**aggregates).order_by()
     return {(row[path] if path else None, row["period"]): row for row in rows}
 
@@ -463,19 +480,13 @@ def _rollup_sums(*, indicators, districts, start, end, group_by, statuses):
             expression = expression + F(f"{extra}{suffix}")
         return expression
 
-    def total(element_ids, targeted=False):
+    def total(element_ids, targeted):
         return Sum(
             Case(When(element_id__in=list(element_ids), then=column(targeted)), default=0),
             output_field=IntegerField(),
         )
 
-    aggregates = {}
-    for indicator in indicators:
-        numerator_ids = [e.pk for e in indicator.numerator.all()]
-        aggregates[f"n_{indicator.pk}"] = total(numerator_ids, bool(indicator.denominator_target))
-        denominator_ids = [e.pk for e in indicator.denominator_elements.all()]
-        if denominator_ids and not indicator.denominator_target:
-            aggregates[f"d_{indicator.pk}"] = total(denominator_ids)
+    aggregates = _indicator_aggregates(indicators, total)
     path = _ROLLUP_PATHS.get(group_by)
     group = [path, "period"] if path else ["period"]
     reported = Q()
@@ -562,16 +573,13 @@ def report_completeness(
     query_start = dt.date(start.year, 1, 1) if granularity == YTD else start
     months = month_range(query_start, end)
     report_path = _group_path(group_by, via_facility=True)
-    reports = MonthlyReport.objects.filter(
-        facility_id__in=facilities.values("pk"),
-        period__gte=query_start,
-        period__lte=end,
-        status__in=list(RECEIVED_STATUSES),
+    reports = _in_scope(
+        MonthlyReport.objects.filter(period__gte=query_start, period__lte=end),
+        facilities=facilities,
+        statuses=RECEIVED_STATUSES,
+        network=network,
+        status_field="status",
     )
-    if network is not None:
-        reports = reports.filter(
-            member_month_filter(network, facility_ref="facility_id", period_ref="period")
-        )
     group = [report_path, "period"] if report_path else ["period"]
     received = {
         (row[report_path] if report_path else None, row["period"]): row["n"]
@@ -1199,16 +1207,12 @@ def element_sums_by_facility_month(
     """{(facility id, month): {element id: Σ value}} for facility-months with a report in
     ``statuses``: one grouped query, a ``Sum(Case(When(element)))`` column per element."""
     element_ids = sorted(set(element_ids))
-    rows = DataValue.objects.filter(
-        facility_id__in=facilities.values("pk"),
-        period__gte=start,
-        period__lte=end,
-        report__status__in=list(statuses),
+    rows = _in_scope(
+        DataValue.objects.filter(period__gte=start, period__lte=end),
+        facilities=facilities,
+        statuses=statuses,
+        network=network,
     )
-    if network is not None:
-        rows = rows.filter(
-            member_month_filter(network, facility_ref="facility_id", period_ref="period")
-        )
     aggregates = {f"e_{pk}": _sum_expression([pk]) for pk in element_ids}
     rows = rows.values("facility_id", "period").annotate(**aggregates).order_by()
     return {
@@ -1532,17 +1536,12 @@ def latest_weighing_month(
     """The latest weighing month (February or August) with children measured, up to
     ``until``; the latest month with any children measured when no weighing month lies
     within six months of it; None without data. One query."""
-    rows = DataValue.objects.filter(
-        facility_id__in=facilities.values("pk"),
-        element__code=MEASURED,
-        value__gt=0,
-        period__lte=until,
-        report__status__in=list(statuses),
+    rows = _in_scope(
+        DataValue.objects.filter(element__code=MEASURED, value__gt=0, period__lte=until),
+        facilities=facilities,
+        statuses=statuses,
+        network=network,
     )
-    if network is not None:
-        rows = rows.filter(
-            member_month_filter(network, facility_ref="facility_id", period_ref="period")
-        )
     found = rows.aggregate(
         latest=Max("period"), weighing=Max("period", filter=Q(period__month__in=WEIGHING_MONTHS))
     )

@@ -456,15 +456,18 @@ def rollup_refresh(*, district_id: int, period: dt.date) -> int:
     )
     DistrictMonthTotal.objects.filter(district_id=district_id, period=period).delete()
     created = DistrictMonthTotal.objects.bulk_create(
-        DistrictMonthTotal(
-            district_id=district_id,
-            period=period,
-            element_id=row["element_id"],
-            **{field: row[field] for field in _ROLLUP_FIELDS},
-        )
-        for row in rows
+        _rollup(row, district_id=district_id, period=period) for row in rows
     )
     return len(created)
+
+
+def _rollup(row, *, district_id: int, period: dt.date) -> DistrictMonthTotal:
+    return DistrictMonthTotal(
+        district_id=district_id,
+        period=period,
+        element_id=row["element_id"],
+        **{field: row[field] for field in _ROLLUP_FIELDS},
+    )
 
 
 @transaction.atomic
@@ -479,14 +482,7 @@ def rollups_rebuild(*, district_ids=None) -> int:
     rows = _rollup_rows(values.values("facility__district_id", "period", "element_id"))
     created, batch = 0, []
     for row in rows.iterator(chunk_size=5000):
-        batch.append(
-            DistrictMonthTotal(
-                district_id=row["facility__district_id"],
-                period=row["period"],
-                element_id=row["element_id"],
-                **{field: row[field] for field in _ROLLUP_FIELDS},
-            )
-        )
+        batch.append(_rollup(row, district_id=row["facility__district_id"], period=row["period"]))
         if len(batch) == 5000:
             created += len(DistrictMonthTotal.objects.bulk_create(batch))
             batch = []
