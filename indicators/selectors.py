@@ -29,7 +29,6 @@ from django.db.models import (
     Prefetch,
     Q,
     QuerySet,
-    Subquery,
     Sum,
     When,
 )
@@ -638,25 +637,6 @@ def chart_annotations(
     ordered by date. No query is made until that app exists; it returns an empty list.
     """
     return []
-
-
-def latest_reports(facility_ids: Iterable[int]) -> dict[int, MonthlyReport]:
-    """The most recent report of each facility (one query)."""
-    newest = (
-        MonthlyReport.objects.filter(facility_id=OuterRef("facility_id"))
-        .order_by("-period")
-        .values("period")[:1]
-    )
-    reports = MonthlyReport.objects.filter(
-        facility_id__in=facility_ids, period=Subquery(newest)
-    ).only("id", "facility_id", "period", "status")
-    return {report.facility_id: report for report in reports}
-
-
-def status_counts(reports: QuerySet[MonthlyReport]) -> dict[str, int]:
-    """Number of reports per status (one grouped query)."""
-    rows = reports.values("status").annotate(n=Count("id")).order_by()
-    return {row["status"]: row["n"] for row in rows}
 
 
 @dataclass
