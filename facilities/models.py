@@ -1,8 +1,9 @@
-"""Geography, facilities, learning networks, catchment targets, roles and scoping.
+"""Geography, facilities, learning networks, catchment targets and role assignments.
 
-Scoping lives here and only here: ``Facility.objects.visible_to(user)`` (and the same for
-networks, districts and, in indicators, reports). Views and API viewsets start from it, so
-anything outside a user's scope is a 404.
+Read scoping is ``Facility.objects.visible_to(user)`` (and the same for networks,
+districts and, in indicators, reports), built on the role helpers of
+``facilities.scoping``. Views and API viewsets start from it, so anything outside a
+user's scope is a 404.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+from .scoping import Role, active_user, role_assignments_of, sees_everything
 
 
 class Province(models.Model):
@@ -29,11 +32,11 @@ class Province(models.Model):
 class DistrictQuerySet(models.QuerySet):
     def visible_to(self, user) -> DistrictQuerySet:
         """Districts with at least one visible facility, or assigned by role."""
-        if not user or not user.is_authenticated or not user.is_active:
+        if not active_user(user):
             return self.none()
-        assignments = role_assignments_of(user)
-        if _can_see_everything(user, assignments):
+        if sees_everything(user):
             return self.all()
+        assignments = role_assignments_of(user)
         return self.filter(
             Q(pk__in=[a.district_id for a in assignments if a.district_id])
             | Q(province_id__in=[a.province_id for a in assignments if a.province_id])
@@ -43,11 +46,11 @@ class DistrictQuerySet(models.QuerySet):
     def wholly_visible_to(self, user) -> DistrictQuerySet:
         """Districts all of whose facilities the user sees (through a national, province
         or district scope), as opposed to some of them through a facility or network."""
-        if not user or not user.is_authenticated or not user.is_active:
+        if not active_user(user):
             return self.none()
-        assignments = role_assignments_of(user)
-        if _can_see_everything(user, assignments):
+        if sees_everything(user):
             return self.all()
+        assignments = role_assignments_of(user)
         return self.filter(
             Q(pk__in=[a.district_id for a in assignments if a.district_id])
             | Q(province_id__in=[a.province_id for a in assignments if a.province_id])
@@ -98,54 +101,14 @@ class Subdistrict(models.Model):
         return self.name
 
 
-def role_assignments_of(user) -> list[RoleAssignment]:
-    """The user's role assignments, read once per request-bound user object."""
-    cached = getattr(user, "_qi_role_assignments", None)
-    if cached is None:
-        cached = list(
-            user.role_assignments.select_related("province", "district", "facility", "network")
-        )
-        user._qi_role_assignments = cached
-    return cached
-
-
-def roles_for_facility(user, facility: Facility) -> set[str]:
-    """The roles a user holds over one facility (through any scope that contains it).
-    The facility's district must be loaded or loadable; networks give the coach role."""
-    if not user or not user.is_authenticated or not user.is_active:
-        return set()
-    roles = {RoleAssignment.Role.ADMIN} if user.is_superuser else set()
-    network_roles = {}
-    for a in role_assignments_of(user):
-        if (
-            a.is_national
-            or a.facility_id == facility.pk
-            or a.district_id == facility.district_id
-            or (a.province_id and a.province_id == facility.district.province_id)
-        ):
-            roles.add(a.role)
-        elif a.network_id:
-            network_roles[a.network_id] = a.role
-    if network_roles:
-        member_of = NetworkMembership.objects.filter(
-            facility=facility, network_id__in=network_roles
-        ).values_list("network_id", flat=True)
-        roles.update(network_roles[n] for n in member_of)
-    return roles
-
-
-def _can_see_everything(user, assignments) -> bool:
-    return user.is_superuser or any(a.is_national for a in assignments)
-
-
 class FacilityQuerySet(models.QuerySet):
     def visible_to(self, user) -> FacilityQuerySet:
         """Facilities the user may see: the one place facility scoping lives."""
-        if not user or not user.is_authenticated or not user.is_active:
+        if not active_user(user):
             return self.none()
-        assignments = role_assignments_of(user)
-        if _can_see_everything(user, assignments):
+        if sees_everything(user):
             return self.all()
+        assignments = role_assignments_of(user)
         condition = Q(pk__in=[])
         provinces = {a.province_id for a in assignments if a.province_id}
         districts = {a.district_id for a in assignments if a.district_id}
@@ -281,11 +244,11 @@ class CatchmentTarget(models.Model):
 class NetworkQuerySet(models.QuerySet):
     def visible_to(self, user) -> NetworkQuerySet:
         """Networks the user may see: assigned networks, or any network with a visible member."""
-        if not user or not user.is_authenticated or not user.is_active:
+        if not active_user(user):
             return self.none()
-        assignments = role_assignments_of(user)
-        if _can_see_everything(user, assignments):
+        if sees_everything(user):
             return self.all()
+        assignments = role_assignments_of(user)
         assigned = Q(pk__in=[a.network_id for a in assignments if a.network_id])
         via_facility = Q(
             pk__in=NetworkMembership.objects.filter(
@@ -350,12 +313,7 @@ class RoleAssignment(models.Model):
     national scope (viewers and administrators only).
     """
 
-    class Role(models.TextChoices):
-        DISTRICT_STAFF = "district", _("District health office staff")
-        FACILITY_STAFF = "facility", _("Facility head / data officer")
-        COACH = "coach", _("QI coach")
-        VIEWER = "viewer", _("Province / national viewer")
-        ADMIN = "admin", _("Administrator")
+    Role = Role
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="role_assignments"

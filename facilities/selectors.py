@@ -1,94 +1,39 @@
-"""Reads for facility pages: what each user can reach, counted in the database."""
+"""Reads of facilities: the facility list, and network membership by month.
+
+"Member of the network in that month" is defined here once, in SQL
+(:func:`member_month_filter`) and in Python (:func:`member_in_month`), with the same
+rule: joined on or before the month's end and not left before the month's start.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import TruncMonth
 
-from indicators.models import MonthlyReport
-
-from .models import District, Facility, LearningNetwork, RoleAssignment, role_assignments_of
-
-HOME_FACILITY_LIMIT = 25
-
-
-@dataclass
-class HomeSummary:
-    assignments: list[RoleAssignment]
-    districts: list[District]
-    networks: list[LearningNetwork]
-    facilities: list[Facility]
-    facility_count: int
-    period: dt.date
-    status_by_district: dict[int, dict[str, int]]
-    unread_notifications: int = 0
+from .models import Facility, LearningNetwork, NetworkMembership
 
 
 def facilities_for_list(user) -> QuerySet[Facility]:
     return Facility.objects.visible_to(user).select_related("district", "subdistrict")
 
 
-def home_summary(*, user, period: dt.date) -> HomeSummary:
-    """Districts, networks and (for small scopes) facilities the user can reach, with the
-    status of the given month's reports. A fixed number of queries for any scope."""
-    visible = Facility.objects.visible_to(user)
-    districts = list(
-        District.objects.visible_to(user)
-        .annotate(
-            n_facilities=Count(
-                "facilities", filter=Q(facilities__in=visible, facilities__active=True)
-            )
+def member_month_filter(network: LearningNetwork, *, facility_ref: str, period_ref: str) -> Exists:
+    """True for a (facility, month) row when the facility was a member of ``network`` in that
+    month: joined on or before the month's end and not left before the month's start."""
+    return Exists(
+        NetworkMembership.objects.annotate(joined_month=TruncMonth("joined")).filter(
+            Q(left__isnull=True) | Q(left__gte=OuterRef(period_ref)),
+            network=network,
+            facility_id=OuterRef(facility_ref),
+            joined_month__lte=OuterRef(period_ref),
         )
-        .filter(n_facilities__gt=0)
-        .select_related("province")
-        .order_by("code")
     )
-    status_by_district: dict[int, dict[str, int]] = {}
-    rows = (
-        MonthlyReport.objects.filter(facility__in=visible, period=period)
-        .values("facility__district_id", "status")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    for row in rows:
-        status_by_district.setdefault(row["facility__district_id"], {})[row["status"]] = row["n"]
-    for district in districts:
-        counts = status_by_district.get(district.pk, {})
-        district.report_counts = counts
-        district.n_missing = max(district.n_facilities - sum(counts.values()), 0)
-    networks = list(
-        LearningNetwork.objects.visible_to(user)
-        .annotate(
-            n_members=Count(
-                "memberships",
-                filter=Q(memberships__left__isnull=True) | Q(memberships__left__gte=period),
-            )
-        )
-        .order_by("name")
-    )
-    facility_count = visible.count()
-    facilities: list[Facility] = []
-    if facility_count <= HOME_FACILITY_LIMIT:
-        reports = {
-            r.facility_id: r
-            for r in MonthlyReport.objects.filter(facility__in=visible, period=period).only(
-                "id", "facility_id", "status", "period"
-            )
-        }
-        facilities = list(visible.select_related("district", "subdistrict"))
-        for facility in facilities:
-            facility.report = reports.get(facility.pk)
-    from indicators.models import Notification
 
-    return HomeSummary(
-        unread_notifications=Notification.objects.filter(user=user, read_at__isnull=True).count(),
-        assignments=role_assignments_of(user),
-        districts=districts,
-        networks=networks,
-        facilities=facilities,
-        facility_count=facility_count,
-        period=period,
-        status_by_district=status_by_district,
-    )
+
+def member_in_month(month: dt.date, joined: dt.date | None, left: dt.date | None) -> bool:
+    """True when a membership from ``joined`` to ``left`` covers ``month`` (a first day)."""
+    if joined is not None and dt.date(joined.year, joined.month, 1) > month:
+        return False
+    return left is None or left >= month

@@ -5,7 +5,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from indicators.periods import last_complete_month
-from indicators.selectors import facility_key_indicator_table
+from indicators.selectors.facility import facility_key_indicator_table
+from indicators.selectors.home import home_summary
 
 from . import selectors
 from .filters import FacilityFilter
@@ -16,7 +17,7 @@ from .models import Facility
 @login_required
 def home(request):
     period = last_complete_month(timezone.localdate())
-    summary = selectors.home_summary(user=request.user, period=period)
+    summary = home_summary(user=request.user, period=period)
     return render(request, "facilities/home.html", {"summary": summary})
 
 

@@ -20,10 +20,10 @@ from facilities.models import (
     LearningNetwork,
     Province,
     Subdistrict,
-    role_assignments_of,
 )
+from facilities.scoping import sees_only_whole_districts
 
-from .selectors import DISTRICT, FACILITY, PROVINCE, SUBDISTRICT
+from .selectors.values import DISTRICT, FACILITY, PROVINCE, SUBDISTRICT
 
 AREA_PARAMS = ("network", "province", "district", "subdistrict", "facility")
 ALL = "all"
@@ -186,15 +186,10 @@ def resolve_area(user, params) -> Area:
     )
 
 
-def _sees_only_whole_districts(user) -> bool:
-    """No facility or network role: everything visible is whole districts."""
-    return not any(a.facility_id or a.network_id for a in role_assignments_of(user))
-
-
 def _whole(user, districts: QuerySet[District]) -> QuerySet[District] | None:
     """Those of ``districts`` the user sees in full, or None when the user also sees
     single facilities (a facility or network role): then only raw values are exact."""
-    if not _sees_only_whole_districts(user):
+    if not sees_only_whole_districts(user):
         return None
     return districts.filter(pk__in=District.objects.wholly_visible_to(user).values("pk"))
 

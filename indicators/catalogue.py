@@ -888,3 +888,43 @@ def load_validation_rules(ValidationRule) -> None:
                 sort_order=order,
             ),
         )
+
+
+# ----------------------------------------------------------------------------- page codes
+# Codes the dashboard pages rely on by name (tests check each is in the catalogue above).
+
+# Deaths & referrals page
+MATERNAL_DEATHS = "KEMATIAN_IBU"
+MATERNAL_CAUSES = (
+    "KEMATIAN_IBU_PERDARAHAN",
+    "KEMATIAN_IBU_HIPERTENSI",
+    "KEMATIAN_IBU_INFEKSI",
+    "KEMATIAN_IBU_LAIN",
+)
+NEONATAL_DEATHS = "KEMATIAN_NEONATAL"
+NEONATAL_CAUSES = (
+    "KEMATIAN_NEO_BBLR",
+    "KEMATIAN_NEO_ASFIKSIA",
+    "KEMATIAN_NEO_INFEKSI",
+    "KEMATIAN_NEO_KONGENITAL",
+    "KEMATIAN_NEO_LAIN",
+)
+MATERNAL_REFERRALS_OUT = "RUJUK_IBU_KELUAR"
+NEONATAL_REFERRALS_OUT = "RUJUK_NEO_KELUAR"
+REFERRAL_FEEDBACK = "RUJUKAN_BALIK"
+REFERRALS_RECEIVED = "RUJUKAN_DITERIMA"
+REFERRALS_DELAYED = "RUJUKAN_TERLAMBAT"
+REFERRAL_ELEMENTS = (
+    MATERNAL_REFERRALS_OUT,
+    NEONATAL_REFERRALS_OUT,
+    REFERRAL_FEEDBACK,
+    REFERRALS_RECEIVED,
+    REFERRALS_DELAYED,
+)
+OUTCOME_INDICATORS = ("MMR", "NMR", "STILLBIRTH_RATE", "BBLR_RATE")
+FEEDBACK_RATE, DELAY_RATE = "RUJUKAN_BALIK_RATE", "RUJUKAN_TERLAMBAT_RATE"
+
+# Stunting & nutrition page (the first indicator is the page's headline)
+NUTRITION_INDICATORS = ("STUNTING_PREV", "SEVERE_STUNTING_PREV", "WASTING_PREV", "UNDERWEIGHT_PREV")
+MEASURED = "BALITA_DIUKUR"  # children weighed/measured: the prevalence denominator
+WEIGHING_MONTHS = (2, 8)  # bulan penimbangan: February and August

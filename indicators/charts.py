@@ -16,17 +16,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from . import stats
 from .models import Indicator
-
-if TYPE_CHECKING:
-    from .selectors import IndicatorValue
+from .periods import month_label
+from .selectors.values import Annotation, IndicatorValue
 
 RUN, P, LANEY_P, U, I_CHART, AUTO = "run", "p", "laney_p", "u", "i", "auto"
 CHART_CHOICES = [
@@ -50,10 +47,6 @@ PWS_LABELS = {
     PWS_CUKUP: gettext_lazy("Cukup (below target, rising)"),
     PWS_JELEK: gettext_lazy("Jelek (below target, falling)"),
 }
-
-
-def month_label(month: dt.date) -> str:
-    return date_format(month, "YEAR_MONTH_FORMAT")
 
 
 def uses_target_denominator(indicator: Indicator) -> bool:
@@ -240,7 +233,7 @@ class Series:
         centres = [p["centre"] for p in self.points if p["centre"] is not None]
         return bool(centres) and centres[-1] == 0
 
-    def as_json(self) -> dict:
+    def to_json(self) -> dict:
         return {
             "indicator": {
                 "code": self.indicator.code,
@@ -267,7 +260,7 @@ def build_series(
     months: Sequence[dt.date],
     cells: Sequence[IndicatorValue],
     kind: str = AUTO,
-    annotations: Sequence = (),
+    annotations: Sequence[Annotation] = (),
 ) -> Series:
     """Chart ``cells`` (one per month) with the chosen chart and describe its signals."""
     if kind == AUTO:
@@ -310,10 +303,7 @@ def build_series(
         signals=signals,
         target=None if indicator.target is None else float(indicator.target),
         centre_label=str(_("Median") if run else _("Centre line")),
-        annotations=[
-            {"date": a.date.isoformat(), "label": a.label, "kind": a.kind, "url": a.url}
-            for a in annotations
-        ],
+        annotations=[a.to_json() for a in annotations],
     )
 
 

@@ -31,8 +31,9 @@ from facilities.models import (
     Subdistrict,
 )
 
-from .models import DataElement, DataValue, MonthlyReport
+from .models import DataElement, DataValue, DistrictMonthTotal, MonthlyReport
 from .periods import add_months, last_complete_month
+from .services.rollups import rollups_rebuild
 
 SEED = "qi-portal-demo-v1"
 CRUDE_BIRTH_RATE = 0.0165  # births per person per year, Indonesia ≈ 16–17 ‰
@@ -620,9 +621,6 @@ def demo_seed(
     result.users = _ensure_users(password)
     users = {u.username: u for u in get_user_model().objects.filter(username__in=result.users)}
     result.reports, result.values = _ensure_reports(facilities, periods, focus, users)
-    from .models import DistrictMonthTotal
-    from .services import rollups_rebuild
-
     if result.reports or not DistrictMonthTotal.objects.exists():
         rollups_rebuild(district_ids={f.district_id for f in facilities})
     DemoDataset.objects.get_or_create(description="Data demo (sintetis) / Synthetic demo data")

@@ -6,11 +6,10 @@ code per column), row 3 the Indonesian names, row 4 the English names, data from
 one row per facility × month. The importer finds columns by the codes in row 2, so the
 column order does not matter.
 
-``parse_upload`` checks a file and returns an ``ImportPlan``: the reports to create or
-update and every problem (sheet, row, column, reason in the user's language). A plan with
-any problem imports nothing. ``import_apply`` writes a clean plan through
-``services.report_create`` / ``services.report_save`` in one transaction: if any row fails
-(someone changed a report since the preview, a right was withdrawn), nothing is imported.
+This module only reads and writes xlsx: ``parse_upload`` turns a file into rows and
+hands them to ``services.imports`` (row checks, comparison with the stored values,
+warnings), which returns the ``ImportPlan`` the user previews; ``imports.import_apply``
+writes it, all rows or none.
 """
 
 from __future__ import annotations
@@ -19,12 +18,9 @@ import datetime as dt
 import io
 import re
 import zipfile
-from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Sequence
 
-from django.core.exceptions import PermissionDenied
-from django.db import transaction
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from openpyxl import Workbook, load_workbook
@@ -32,19 +28,19 @@ from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from facilities.models import Facility, roles_for_facility
+from facilities.models import Facility
+from facilities.scoping import EDIT_REPORT, can
 
-from . import services
 from .entry import MAX_VALUE
-from .models import DataElement, DataValue, MonthlyReport, ReportEvent
-from .periods import add_months, format_period, month_start, parse_period
-from .validation import Finding, active_rules, validate_values
+from .models import DataElement, DataValue, MonthlyReport
+from .periods import format_period, parse_period
+from .services import imports
+from .services.imports import ImportPlan, SourceRow
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 MAX_UNPACKED_BYTES = 100 * 1024 * 1024  # a 5 MB zip that inflates beyond this is refused
 MAX_MONTHS = 24
 MAX_DATA_ROWS = 10_000
-HISTORY_MONTHS = 12  # as validation.element_history
 
 SHEET_TITLE = "QI Portal"
 TITLE_ROW, CODE_ROW, ID_ROW, EN_ROW, FIRST_DATA_ROW = 1, 2, 3, 4, 5
@@ -86,10 +82,6 @@ def _bilingual(text, separator: str = " / ") -> str:
     return indonesian if indonesian == english else f"{indonesian}{separator}{english}"
 
 
-def _editor(user, facility: Facility) -> bool:
-    return bool(roles_for_facility(user, facility) & services.EDITOR_ROLES)
-
-
 # ----------------------------------------------------------------------------- template
 def build_template(*, facilities: Sequence[Facility], months: Sequence[dt.date], user) -> bytes:
     """An .xlsx template: one row per facility × month with the stored values pre-filled.
@@ -118,11 +110,11 @@ def build_template(*, facilities: Sequence[Facility], months: Sequence[dt.date],
 
     row_number = FIRST_DATA_ROW - 1
     for facility in facilities:
-        editor = _editor(user, facility)
+        editor = can(user, EDIT_REPORT, facility)
         for period in months:
             row_number += 1
             report = reports.get((facility.pk, period))
-            editable = editor and (report is None or report.status in services.EDITABLE)
+            editable = editor and (report is None or report.status in MonthlyReport.EDITABLE)
             values = stored.get((facility.pk, period), {})
             status = report.get_status_display() if report else str(NOT_STARTED)
             fixed = [facility.code, facility.name, format_period(period), status]
@@ -203,72 +195,6 @@ def template_filename(scope_code: str, months: Sequence[dt.date]) -> str:
     return f"qi-portal-{safe}-{format_period(months[0])}-{format_period(months[-1])}.xlsx"
 
 
-# ----------------------------------------------------------------------------- plan
-@dataclass(frozen=True)
-class Problem:
-    """One reason the file cannot be imported; ``message`` is already translated."""
-
-    sheet: str
-    row: int | None
-    column: str | None  # the column letter
-    message: str
-    code: str = ""  # the code in row 2 of that column, when known
-
-
-@dataclass
-class PlanRow:
-    """One report to create (``report_id`` None) or update with ``values`` (changed only)."""
-
-    row: int
-    facility_id: int
-    period: str  # YYYY-MM
-    report_id: int | None
-    version: int | None  # the report's version when the file was checked
-    values: dict[str, int]
-    facility_name: str = ""
-    status: str = ""
-
-
-@dataclass
-class RowWarning:
-    row: int
-    facility_name: str
-    period: str
-    finding: Finding
-
-
-@dataclass
-class ImportPlan:
-    rows: list[PlanRow] = field(default_factory=list)
-    unchanged: int = 0  # rows whose values equal the stored ones (or are all empty)
-    problems: list[Problem] = field(default_factory=list)
-    warnings: list[RowWarning] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    @property
-    def to_create(self) -> int:
-        return sum(1 for r in self.rows if r.report_id is None)
-
-    @property
-    def to_update(self) -> int:
-        return sum(1 for r in self.rows if r.report_id is not None)
-
-    @property
-    def values_changed(self) -> int:
-        return sum(len(r.values) for r in self.rows)
-
-    def to_json(self) -> dict:
-        """What the session keeps between preview and confirm (ids, strings, numbers)."""
-        return {"rows": [asdict(r) for r in self.rows], "unchanged": self.unchanged}
-
-    @classmethod
-    def from_json(cls, data: dict) -> ImportPlan:
-        return cls(rows=[PlanRow(**r) for r in data["rows"]], unchanged=data["unchanged"])
-
-
 # ----------------------------------------------------------------------------- parsing
 def parse_upload(file, *, user) -> ImportPlan:
     """Check an uploaded file completely and plan its import; never writes."""
@@ -280,42 +206,40 @@ def parse_upload(file, *, user) -> ImportPlan:
     if columns is None:
         return plan
     rows = _read_rows(sheet, columns, plan, user=user)
-    if rows:
-        _compare_with_stored(rows, plan, sheet=sheet.title, columns=columns)
-    return plan
-
-
-def _problem(plan: ImportPlan, message: str, *, sheet="", row=None, column=None, code=""):
-    plan.problems.append(Problem(sheet, row, column, message, code))
+    return imports.plan_rows(
+        rows, plan, sheet=sheet.title, locate=lambda code: get_column_letter(columns[code])
+    )
 
 
 def _open_sheet(file, plan: ImportPlan):
     name = getattr(file, "name", "") or ""
     size = getattr(file, "size", None)
     if size is not None and size > MAX_UPLOAD_BYTES:
-        _problem(
+        imports.add_problem(
             plan,
             _("The file is larger than %(limit)s MB. Split it into smaller files.")
             % {"limit": MAX_UPLOAD_BYTES // (1024 * 1024)},
         )
         return None
     if not name.lower().endswith(".xlsx"):
-        _problem(plan, _("Only Excel .xlsx files can be imported (download the template)."))
+        imports.add_problem(
+            plan, _("Only Excel .xlsx files can be imported (download the template).")
+        )
         return None
     corrupt = _("The file cannot be read as an Excel .xlsx workbook: it is damaged or not Excel.")
     try:
         file.seek(0)
         with zipfile.ZipFile(file) as archive:
             if sum(info.file_size for info in archive.infolist()) > MAX_UNPACKED_BYTES:
-                _problem(plan, corrupt)
+                imports.add_problem(plan, corrupt)
                 return None
         file.seek(0)
         workbook = load_workbook(file, data_only=False)
     except Exception:  # zip, XML or openpyxl errors alike: the file is unreadable
-        _problem(plan, corrupt)
+        imports.add_problem(plan, corrupt)
         return None
     if not workbook.worksheets:
-        _problem(plan, corrupt)
+        imports.add_problem(plan, corrupt)
         return None
     return workbook.worksheets[0]
 
@@ -329,7 +253,7 @@ def _read_code_row(sheet, plan: ImportPlan) -> dict[str, int] | None:
     ]
     found = {code for _column, code in cells}
     if FACILITY_CODE not in found or PERIOD not in found:
-        _problem(
+        imports.add_problem(
             plan,
             _(
                 "Row 2 must hold the column codes of the template (facility_code, period and "
@@ -349,7 +273,7 @@ def _read_code_row(sheet, plan: ImportPlan) -> dict[str, int] | None:
         else:
             columns[code] = column
             continue
-        _problem(
+        imports.add_problem(
             plan,
             message % {"code": code},
             sheet=sheet.title,
@@ -360,15 +284,8 @@ def _read_code_row(sheet, plan: ImportPlan) -> dict[str, int] | None:
     return columns
 
 
-@dataclass
-class _Row:
-    row: int
-    facility: Facility
-    period: dt.date
-    values: dict[str, int]
-
-
-def _read_rows(sheet, columns: dict[str, int], plan: ImportPlan, *, user) -> list[_Row]:
+def _read_rows(sheet, columns: dict[str, int], plan: ImportPlan, *, user) -> list[SourceRow]:
+    """Cells → rows; the format-independent row checks are ``imports.RowChecker``'s."""
     element_columns = {c: i for c, i in columns.items() if c not in FIXED_COLUMNS}
     raw_rows = []
     for cells in sheet.iter_rows(min_row=FIRST_DATA_ROW):
@@ -377,73 +294,38 @@ def _read_rows(sheet, columns: dict[str, int], plan: ImportPlan, *, user) -> lis
             continue
         raw_rows.append((cells[0].row, by_column))
     if len(raw_rows) > MAX_DATA_ROWS:
-        _problem(
+        imports.add_problem(
             plan,
             _("The file has more than %(count)s rows. Split it into smaller files.")
             % {"count": f"{MAX_DATA_ROWS:,}"},
             sheet=sheet.title,
         )
         return []
-    codes = {_text(r[1].get(columns[FACILITY_CODE])) for r in raw_rows}
-    facilities = {
-        f.code: f
-        for f in Facility.objects.visible_to(user)
-        .filter(code__in=codes)
-        .select_related("district__province")
-    }
-    editors = {code: _editor(user, f) for code, f in facilities.items()}
-    this_month = month_start(timezone.localdate())
-    seen: dict[tuple[int, dt.date], int] = {}
+    checker = imports.RowChecker(
+        plan,
+        user=user,
+        codes={_text(r[1].get(columns[FACILITY_CODE])) for r in raw_rows},
+        sheet=sheet.title,
+        locate=lambda code: get_column_letter(columns[code]),
+    )
     rows = []
     for number, by_column in raw_rows:
         before = len(plan.problems)
-
-        def problem(message, code, number=number):
-            _problem(
-                plan,
-                message,
-                sheet=sheet.title,
-                row=number,
-                column=get_column_letter(columns[code]),
-                code=code,
-            )
-
-        code = _text(by_column.get(columns[FACILITY_CODE]))
-        facility = facilities.get(code)
-        if facility is None:  # the same words for unknown and out of scope: never reveal
-            problem(_("Unknown facility code “%(code)s”.") % {"code": code}, FACILITY_CODE)
-        elif not editors[code]:
-            problem(_("You cannot enter reports for this facility."), FACILITY_CODE)
-        period = _period(by_column.get(columns[PERIOD]))
-        if period is None:
-            problem(
-                _("“%(value)s” is not a month: write it as YYYY-MM, e.g. 2025-03.")
-                % {"value": _text(by_column.get(columns[PERIOD]))},
-                PERIOD,
-            )
-        elif period > this_month:
-            problem(
-                _("%(month)s is in the future: reports are made for past and current months.")
-                % {"month": format_period(period)},
-                PERIOD,
-            )
-        if facility is not None and period is not None:
-            first = seen.setdefault((facility.pk, period), number)
-            if first != number:
-                problem(
-                    _("%(facility)s %(month)s already appears in row %(row)s.")
-                    % {"facility": facility.code, "month": format_period(period), "row": first},
-                    FACILITY_CODE,
-                )
+        facility = checker.facility(
+            number, _text(by_column.get(columns[FACILITY_CODE])), FACILITY_CODE
+        )
+        period_cell = by_column.get(columns[PERIOD])
+        period = checker.period(number, _period(period_cell), _text(period_cell), PERIOD)
+        checker.duplicate(number, facility, period, FACILITY_CODE)
         values = {}
         for element_code, column in element_columns.items():
             value, message = _count(by_column.get(column))
             if message:
-                problem(message, element_code)
+                checker.problem(number, message, element_code)
             elif value is not None:
                 values[element_code] = value
         if len(plan.problems) == before:
-            rows.append(_Row(number, facility, period, values))
+            rows.append(SourceRow(number, facility, period, values))
     return rows
 
 
@@ -495,192 +377,3 @@ def _count(cell) -> tuple[int | None, str | None]:
             "max": f"{MAX_VALUE:,}",
         }
     return value, None
-
-
-def _compare_with_stored(
-    rows: list[_Row], plan: ImportPlan, *, sheet: str, columns: dict[str, int]
-) -> None:
-    """Split rows into creates, updates and unchanged; refuse changes to locked reports;
-    collect the validation findings of the changed rows as warnings."""
-    facility_ids = {r.facility.pk for r in rows}
-    periods = {r.period for r in rows}
-    reports = {
-        (r.facility_id, r.period): r
-        for r in MonthlyReport.objects.filter(facility_id__in=facility_ids, period__in=periods)
-    }
-    stored: dict[int, dict[str, int]] = {}
-    for report_id, code, value in DataValue.objects.filter(
-        report__in=[r.pk for r in reports.values()]
-    ).values_list("report_id", "element__code", "value"):
-        stored.setdefault(report_id, {})[code] = value
-    changed_rows = []
-    for row in rows:
-        report = reports.get((row.facility.pk, row.period))
-        current = stored.get(report.pk, {}) if report else {}
-        changed = {c: v for c, v in row.values.items() if current.get(c) != v}
-        if not changed:
-            plan.unchanged += 1
-            continue
-        if report is not None and report.status not in services.EDITABLE:
-            for code, value in changed.items():
-                _problem(
-                    plan,
-                    _(
-                        "This report is %(status)s and cannot be changed: the portal has "
-                        "%(old)s, the file %(new)s."
-                    )
-                    % {
-                        "status": report.get_status_display().lower(),
-                        "old": current.get(code, "—"),
-                        "new": value,
-                    },
-                    sheet=sheet,
-                    row=row.row,
-                    column=get_column_letter(columns[code]),
-                    code=code,
-                )
-            continue
-        plan.rows.append(
-            PlanRow(
-                row=row.row,
-                facility_id=row.facility.pk,
-                period=format_period(row.period),
-                report_id=report.pk if report else None,
-                version=report.version if report else None,
-                values=changed,
-                facility_name=row.facility.name,
-                status=report.status if report else "",
-            )
-        )
-        changed_rows.append((row, {**current, **row.values}))
-    if plan.problems:
-        plan.rows = []
-        return
-    _collect_warnings(changed_rows, plan)
-
-
-def _collect_warnings(changed_rows: list[tuple[_Row, dict[str, int]]], plan: ImportPlan) -> None:
-    if not changed_rows:
-        return
-    rules = active_rules()
-    histories = _histories((row.facility.pk, row.period) for row, _values in changed_rows)
-    for row, values in changed_rows:
-        result = validate_values(
-            values=values, rules=rules, history=histories.get((row.facility.pk, row.period), {})
-        )
-        plan.warnings.extend(
-            RowWarning(row.row, row.facility.name, format_period(row.period), finding)
-            for finding in result.findings
-        )
-
-
-def _histories(pairs: Iterable[tuple[int, dt.date]]) -> dict[tuple[int, dt.date], dict]:
-    """``validation.element_history`` for many facility-months in one query."""
-    pairs = set(pairs)
-    facility_ids = {f for f, _p in pairs}
-    periods = {p for _f, p in pairs}
-    rows = (
-        DataValue.objects.filter(
-            facility_id__in=facility_ids,
-            period__gte=add_months(min(periods), -HISTORY_MONTHS),
-            period__lt=max(periods),
-            report__status__in=[MonthlyReport.Status.SUBMITTED, MonthlyReport.Status.APPROVED],
-        )
-        .order_by("period")
-        .values_list("facility_id", "period", "element__code", "value")
-    )
-    by_facility: dict[int, list] = {}
-    for facility_id, period, code, value in rows:
-        by_facility.setdefault(facility_id, []).append((period, code, value))
-    histories = {}
-    for facility_id, period in pairs:
-        start = add_months(period, -HISTORY_MONTHS)
-        history: dict[str, list[int]] = {}
-        for past, code, value in by_facility.get(facility_id, ()):
-            if start <= past < period:
-                history.setdefault(code, []).append(value)
-        histories[(facility_id, period)] = history
-    return histories
-
-
-# ----------------------------------------------------------------------------- apply
-class ImportRefused(services.ReportError):
-    """The import was refused at confirm time; nothing was written."""
-
-
-@dataclass(frozen=True)
-class ImportResult:
-    created: int
-    updated: int
-    values_changed: int
-
-
-def import_apply(*, plan: ImportPlan, user) -> ImportResult:
-    """Write a checked plan: all rows or none. Scope, rights, editability and versions are
-    checked again; a report changed since the preview refuses the whole import."""
-    if plan.problems:
-        raise ImportRefused(_("The file has problems: nothing was imported."))
-    created = updated = changed = 0
-    with transaction.atomic():
-        facilities = {
-            f.pk: f
-            for f in Facility.objects.visible_to(user)
-            .filter(pk__in={r.facility_id for r in plan.rows})
-            .select_related("district__province")
-        }
-        for row in plan.rows:
-            changed += _apply_row(row, facilities.get(row.facility_id), user)
-            created += row.report_id is None
-            updated += row.report_id is not None
-    return ImportResult(created, updated, changed)
-
-
-def _apply_row(row: PlanRow, facility: Facility | None, user) -> int:
-    where = {"row": row.row, "facility": row.facility_name, "month": row.period}
-    if facility is None or not _editor(user, facility):
-        raise ImportRefused(
-            _(
-                "Row %(row)s: you can no longer enter reports for this facility. "
-                "Nothing was imported."
-            )
-            % where
-        )
-    period = parse_period(row.period)
-    report = (
-        MonthlyReport.objects.select_for_update()
-        .select_related("facility__district")
-        .filter(facility=facility, period=period)
-        .first()
-    )
-    stale = (
-        report is not None
-        if row.report_id is None
-        else (report is None or report.pk != row.report_id or report.version != row.version)
-    )
-    if stale:
-        raise ImportRefused(
-            _(
-                "Row %(row)s (%(facility)s, %(month)s) was changed by someone else after your "
-                "preview. Nothing was imported: upload the file again to see the current values."
-            )
-            % where
-        )
-    try:
-        if report is None:
-            report = services.report_create(facility=facility, period=period, user=user)
-        result = services.report_save(
-            report=report,
-            user=user,
-            values=row.values,
-            expected_version=report.version,
-            action=ReportEvent.Action.IMPORTED,
-        )
-    except PermissionDenied as error:
-        raise ImportRefused(
-            _("Row %(row)s: %(reason)s Nothing was imported.") % {**where, "reason": error}
-        ) from error
-    except services.ReportError as error:
-        raise ImportRefused(
-            _("Row %(row)s: %(reason)s Nothing was imported.") % {**where, "reason": error.message}
-        ) from error
-    return result.changed

@@ -14,17 +14,19 @@ from django.utils.translation import gettext_lazy as _
 from facilities.models import Facility
 
 from . import charts
-from .periods import add_months, format_period, last_complete_month, parse_period
-from .selectors import (
-    DEFAULT_STATUSES,
+from .periods import (
     MONTH,
     QUARTER,
-    WITH_SUBMITTED,
     YEAR,
     YTD,
     Window,
+    add_months,
+    format_period,
+    last_complete_month,
+    parse_period,
     span_window,
 )
+from .selectors.values import DEFAULT_STATUSES, WITH_SUBMITTED
 
 TREND_MONTHS = 24
 MAX_TREND_MONTHS = 120

@@ -9,6 +9,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from facilities.models import CatchmentTarget, Facility
+from facilities.scoping import EDIT_REPORT
 
 
 class BilingualMixin:
@@ -191,6 +192,9 @@ class MonthlyReport(models.Model):
         help_text=_("Timeliness is judged on the first submission."),
     )
 
+    # Statuses in which values may change (approved and submitted reports are locked).
+    EDITABLE = (Status.DRAFT, Status.RETURNED)
+
     objects = ReportQuerySet.as_manager()
 
     class Meta:
@@ -204,6 +208,13 @@ class MonthlyReport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.facility} {self.period:%Y-%m}"
+
+    def allows(self, action: str) -> bool:
+        """The report's state allows ``action`` (see ``facilities.scoping.can``): values
+        change only while it is a draft or returned."""
+        if action == EDIT_REPORT:
+            return self.status in self.EDITABLE
+        return True
 
 
 class DataValue(models.Model):
@@ -405,7 +416,11 @@ class DistrictMonthTotal(models.Model):
     and national pages sum these (≈ 514 districts) instead of millions of values.
 
     ``*_targeted`` repeat the sums over facilities that hold a catchment target for the
-    year: coverage numerators count only those (see selectors)."""
+    year: coverage numerators count only those (see ``selectors.sums``). Column names are
+    :meth:`column` and :meth:`reports_column`, read by ``selectors.rollups`` and written by
+    ``services.rollups``."""
+
+    STATUSES = ("approved", "submitted")  # the report statuses a rollup holds
 
     district = models.ForeignKey(
         "facilities.District", on_delete=models.CASCADE, related_name="month_totals"
@@ -431,3 +446,15 @@ class DistrictMonthTotal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.district_id} {self.period:%Y-%m} {self.element_id}"
+
+    @classmethod
+    def column(cls, status: str, *, targeted: bool = False) -> str:
+        """The sum column of ``status`` ("approved_targeted" …)."""
+        if status not in cls.STATUSES:
+            raise ValueError(f"rollups hold {' and '.join(cls.STATUSES)} values only")
+        return f"{status}_targeted" if targeted else status
+
+    @classmethod
+    def reports_column(cls, status: str) -> str:
+        """The column counting the reports of ``status`` behind the sums."""
+        return f"{cls.column(status)}_reports"

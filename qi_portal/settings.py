@@ -186,6 +186,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 100,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "indicators.api.errors.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "QI Portal API",

@@ -4,6 +4,7 @@ import datetime as dt
 
 import factory
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from facilities.models import (
     CatchmentTarget,
@@ -16,7 +17,8 @@ from facilities.models import (
     Subdistrict,
 )
 from indicators.models import DataElement, DataValue, MonthlyReport
-from indicators.services import rollup_refresh
+from indicators.periods import add_months
+from indicators.services.rollups import rollup_refresh
 
 PASSWORD = "test-password-123"
 
@@ -117,6 +119,16 @@ class ReportFactory(factory.django.DjangoModelFactory):
     facility = factory.SubFactory(FacilityFactory)
     period = dt.date(2025, 1, 1)
     status = MonthlyReport.Status.APPROVED
+    # A report past draft was submitted: on the 5th of the following month (on time).
+    first_submitted_at = factory.LazyAttribute(
+        lambda o: (
+            None
+            if o.status == MonthlyReport.Status.DRAFT
+            else timezone.make_aware(
+                dt.datetime.combine(add_months(o.period, 1).replace(day=5), dt.time(9))
+            )
+        )
+    )
 
 
 def add_values(report: MonthlyReport, values: dict[str, int]) -> None:

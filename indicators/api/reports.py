@@ -1,6 +1,8 @@
-"""Monthly reports over the API: the same services, rights and messages as the form."""
+"""Monthly reports over the API: the same services, rights and messages as the form.
 
-from django.core.exceptions import PermissionDenied
+Service refusals become responses in one place, ``api/errors.py`` (the project's
+``EXCEPTION_HANDLER``)."""
+
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
@@ -8,15 +10,15 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from facilities.models import Facility
 
-from .. import services
 from ..models import DataValue, MonthlyReport
 from ..periods import format_period, parse_period
+from ..services import reports
+from .errors import findings_json
 
 
 @extend_schema_field(OpenApiTypes.STR)
@@ -31,13 +33,6 @@ class PeriodField(serializers.Field):
         if period is None:
             self.fail("invalid")
         return period
-
-
-class FindingSerializer(serializers.Serializer):
-    severity = serializers.CharField()
-    code = serializers.CharField()
-    message = serializers.CharField()
-    elements = serializers.ListField(child=serializers.CharField())
 
 
 class ReportSerializer(serializers.ModelSerializer):
@@ -109,17 +104,6 @@ class ReportFilter(filters.FilterSet):
         return queryset.filter(period=period)
 
 
-def _findings(result, blocking=None):
-    items = blocking if blocking is not None else result.findings
-    return FindingSerializer(
-        [
-            {"severity": f.severity, "code": f.code, "message": f.message, "elements": f.elements}
-            for f in items
-        ],
-        many=True,
-    ).data
-
-
 class ReportViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -147,7 +131,7 @@ class ReportViewSet(
     def retrieve(self, request, *args, **kwargs):
         report = self.get_object()
         data = self.get_serializer(report).data
-        data["findings"] = _findings(services.report_validate(report)) if data["values"] else []
+        data["findings"] = findings_json(reports.report_validate(report)) if data["values"] else []
         return Response(data)
 
     def create(self, request, *args, **kwargs):
@@ -161,10 +145,8 @@ class ReportViewSet(
         )
         if facility is None:
             raise ValidationError({"facility": _("Unknown facility.")})
-        report = self._call(
-            lambda: services.report_create(
-                facility=facility, period=payload.validated_data["period"], user=request.user
-            )
+        report = reports.report_create(
+            facility=facility, period=payload.validated_data["period"], user=request.user
         )
         return Response(self._fresh(report), status=status.HTTP_201_CREATED)
 
@@ -173,83 +155,42 @@ class ReportViewSet(
         report = self.get_object()
         payload = ValuesSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        try:
-            services.report_save(
-                report=report,
-                user=request.user,
-                values=payload.validated_data.get("values", {}),
-                comments=payload.validated_data.get("comments", {}),
-                expected_version=payload.validated_data["version"],
-            )
-        except services.ReportConflict as conflict:
-            changes = [
-                {
-                    "element": c.element.code,
-                    "old_value": c.old_value,
-                    "new_value": c.new_value,
-                    "user": c.user.get_username() if c.user else None,
-                    "at": c.at,
-                }
-                for c in conflict.changes
-            ]
-            return Response(
-                {"detail": conflict.message, "changes": changes}, status=status.HTTP_409_CONFLICT
-            )
-        except services.ReportError as error:
-            raise ValidationError({"detail": error.message}) from error
-        except PermissionDenied as denied:
-            raise ApiPermissionDenied(str(denied)) from denied
+        reports.report_save(
+            report=report,
+            user=request.user,
+            values=payload.validated_data.get("values", {}),
+            comments=payload.validated_data.get("comments", {}),
+            expected_version=payload.validated_data["version"],
+        )
         return Response(self._fresh(report))
 
     @action(detail=True, methods=["post"], serializer_class=EmptySerializer)
     def submit(self, request, pk=None):
         report = self.get_object()
-        try:
-            services.report_submit(report=report, user=request.user)
-        except services.ReportInvalid as invalid:
-            return Response(
-                {
-                    "detail": invalid.message,
-                    "findings": _findings(invalid.result, invalid.blocking),
-                },
-                status=status.HTTP_400_BAD_REQUEST,
-            )
-        except services.ReportError as error:
-            raise ValidationError({"detail": error.message}) from error
-        except PermissionDenied as denied:
-            raise ApiPermissionDenied(str(denied)) from denied
+        reports.report_submit(report=report, user=request.user)
         return Response(self._fresh(report))
 
     @action(detail=True, methods=["post"], serializer_class=EmptySerializer)
     def approve(self, request, pk=None):
         report = self.get_object()
-        self._call(lambda: services.report_approve(report=report, user=request.user))
+        reports.report_approve(report=report, user=request.user)
         return Response(self._fresh(report))
 
     @action(detail=True, methods=["post"], url_path="return", serializer_class=ReasonSerializer)
     def return_(self, request, pk=None):
-        return self._with_reason(request, services.report_return)
+        return self._with_reason(request, reports.report_return)
 
     @action(detail=True, methods=["post"], serializer_class=ReasonSerializer)
     def reopen(self, request, pk=None):
-        return self._with_reason(request, services.report_reopen)
+        return self._with_reason(request, reports.report_reopen)
 
     def _with_reason(self, request, service):
         report = self.get_object()
         payload = ReasonSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         reason = payload.validated_data["reason"]
-        self._call(lambda: service(report=report, user=request.user, reason=reason))
+        service(report=report, user=request.user, reason=reason)
         return Response(self._fresh(report))
-
-    @staticmethod
-    def _call(function):
-        try:
-            return function()
-        except services.ReportError as error:
-            raise ValidationError({"detail": error.message}) from error
-        except PermissionDenied as denied:
-            raise ApiPermissionDenied(str(denied)) from denied
 
     def _fresh(self, report):
         report = self.get_queryset().get(pk=report.pk)

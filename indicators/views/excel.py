@@ -12,16 +12,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from facilities.models import District, Facility
 
-from ..excel import (
-    XLSX_CONTENT_TYPE,
-    ImportPlan,
-    ImportRefused,
-    build_template,
-    import_apply,
-    parse_upload,
-    template_filename,
-)
+from ..excel import XLSX_CONTENT_TYPE, build_template, parse_upload, template_filename
 from ..excel_forms import TemplateForm, UploadForm
+from ..services.imports import ImportPlan, ImportRefused, import_apply
 
 SESSION_KEY = "excel_import"
 PROBLEMS_SHOWN = 500

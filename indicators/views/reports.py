@@ -12,12 +12,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from facilities.models import District, Facility, LearningNetwork
+from facilities.scoping import CREATE_REPORT, EDIT_REPORT, REVIEW_REPORT, can
 
-from .. import services
 from ..entry import ReportEntryForm, build_sections, initial_from_report, live_indicator_data
 from ..models import DataElement, MonthlyReport, Notification
 from ..periods import add_months, last_complete_month, month_range, month_start, parse_period
-from ..report_selectors import completeness_grid, report_history, reports_for_month
+from ..selectors.completeness import completeness_grid
+from ..selectors.reports import report_history, reports_for_month
+from ..services import reports as services
+from ..services.notifications import notifications_mark_read
 
 
 def _facility_and_period(request, code: str, period: str):
@@ -57,9 +60,9 @@ def report_entry(request, code, period):
     facility, month = _facility_and_period(request, code, period)
     report = MonthlyReport.objects.filter(facility=facility, period=month).first()
     editable = (
-        services.can_edit(request.user, report)
+        can(request.user, EDIT_REPORT, report)
         if report
-        else services.can_create(request.user, facility)
+        else can(request.user, CREATE_REPORT, facility)
     )
     elements = list(DataElement.objects.all())
     validation = conflict = None
@@ -95,7 +98,7 @@ def report_entry(request, code, period):
             "unexplained": _unexplained(validation, report),
             "conflict": conflict,
             "editable": editable,
-            "can_review": report is not None and services.can_review(request.user, report),
+            "can_review": report is not None and can(request.user, REVIEW_REPORT, report),
             "live_indicators": live_indicator_data(facility, month),
             "previous": add_months(month, -1),
             "next": add_months(month, 1)
@@ -127,18 +130,17 @@ def _save_or_submit(request, form, facility, month, report) -> _Outcome:
         return _Outcome(report=report)
     user = request.user
     try:
-        if report is None:
-            report = services.report_create(facility=facility, period=month, user=user)
-        saved = services.report_save(
-            report=report,
+        saved = services.report_upsert(
+            facility=facility,
+            period=month,
             user=user,
             values=form.values(),
             comments=form.comments(),
-            expected_version=form.cleaned_data["version"],
+            expected_version=form.cleaned_data["version"] if report else None,
         ).report
     except services.ReportConflict as conflict:
         messages.error(request, conflict.message)
-        report.refresh_from_db()
+        report = MonthlyReport.objects.get(facility=facility, period=month)
         return _Outcome(report=report, conflict=conflict, version=report.version)
     except services.ReportError as error:
         messages.error(request, error.message)
@@ -207,7 +209,7 @@ def report_history_view(request, code, period):
 @login_required
 def notification_list(request):
     if request.method == "POST":
-        services.notifications_mark_read(user=request.user)
+        notifications_mark_read(user=request.user)
         return redirect(reverse("indicators:notifications"))
     notifications = (
         Notification.objects.filter(user=request.user)

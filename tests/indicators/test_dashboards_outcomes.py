@@ -427,8 +427,8 @@ class OverdispersionTests(WorldMixin, TestCase):
         self.assertGreater(adjusted.funnel.tau2, 0)
         self.assertGreaterEqual(self.outside(plain), 4)
         self.assertLess(self.outside(adjusted), self.outside(plain))
-        plain_width = plain.chart_data()["curve"][-1]["upper_998"]
-        self.assertGreater(adjusted.chart_data()["curve"][-1]["upper_998"], plain_width)
+        plain_width = plain.to_json()["curve"][-1]["upper_998"]
+        self.assertGreater(adjusted.to_json()["curve"][-1]["upper_998"], plain_width)
         self.assertContains(adjusted_response, 'data-testid="overdispersion"')
         self.assertContains(adjusted_response, "vary more than chance alone would explain")
         self.assertContains(adjusted_response, 'name="overdispersion" class="form-check-input"')

@@ -7,7 +7,7 @@ from django.test import TestCase
 from django.urls import reverse
 
 from indicators.models import DataValue, MonthlyReport, Notification
-from indicators.report_selectors import completeness_grid
+from indicators.selectors.completeness import completeness_grid
 from tests.factories import (
     FacilityFactory,
     MembershipFactory,
@@ -199,8 +199,10 @@ class CompletenessTests(WorldMixin, TestCase):
     Lubuk Pinang: Apr on time (10 Apr... 9 May), May late (12 Jun), Jun submitted 3 Jul
     Kota Mukomuko: Apr missing, May draft only, Jun none yet (not due until 10 Jul)
     RSUD: reporting starts in May: Apr not expected; May on time; Jun none (not due)
-    Expected: Apr 2, May 3, Jun 1 (only the early report counts) = 6
-    Received: Apr 1, May 2, Jun 1 = 4 → 66.7 %; on time: Apr 1, May 1, Jun 1 = 3 → 50 %.
+    June is not yet due: it counts in neither rate, even for the early report (the one
+    completeness definition; before it, an early report made June count).
+    Expected: Apr 2, May 3 = 5; June 3 not yet due.
+    Received: Apr 1, May 2 = 3 → 60 %; on time: Apr 1, May 1 = 2 → 40 %.
     """
 
     @classmethod
@@ -247,13 +249,14 @@ class CompletenessTests(WorldMixin, TestCase):
 
     def test_hand_worked_figures(self):
         grid = self.grid()
-        self.assertEqual((grid.expected, grid.received, grid.on_time), (6, 4, 3))
-        self.assertAlmostEqual(grid.completeness, 66.666, places=2)
-        self.assertAlmostEqual(grid.timeliness, 50.0)
+        self.assertEqual((grid.expected, grid.received, grid.on_time), (5, 3, 2))
+        self.assertAlmostEqual(grid.completeness, 60.0)
+        self.assertAlmostEqual(grid.timeliness, 40.0)
         self.assertEqual(
-            [(t.expected, t.received, t.on_time) for t in grid.totals],
-            [(2, 1, 1), (3, 2, 1), (1, 1, 1)],
+            [(t.expected, t.received, t.on_time, t.not_due) for t in grid.totals],
+            [(2, 1, 1, 0), (3, 2, 1, 0), (0, 0, 0, 3)],
         )
+        self.assertTrue(grid.totals[2].is_not_due)
         rows = {
             r.facility.name: [c.status + ("*" if c.late else "") for c in r.cells]
             for r in grid.rows
@@ -278,7 +281,7 @@ class CompletenessTests(WorldMixin, TestCase):
 
     def test_inactive_facility_without_end_is_not_expected(self):
         FacilityFactory(subdistrict=self.pkm_lubuk_pinang.subdistrict, active=False)
-        self.assertEqual(self.grid().expected, 6)
+        self.assertEqual(self.grid().expected, 5)
 
     @time_machine.travel(NOW)
     def test_query_count_is_fixed(self):

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
 
-from indicators.services import rollups_rebuild
+from facilities.models import District
+from indicators.services.rollups import rollups_rebuild
 
 
 class Command(BaseCommand):
@@ -12,7 +13,5 @@ class Command(BaseCommand):
     def handle(self, *args, district, **options):
         ids = None
         if district:
-            from facilities.models import District
-
             ids = list(District.objects.filter(code__in=district).values_list("id", flat=True))
         self.stdout.write(f"{rollups_rebuild(district_ids=ids)} rollup rows written.")

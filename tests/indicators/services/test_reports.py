@@ -9,7 +9,7 @@ from django.test import TestCase
 from django.utils import translation
 
 from facilities.models import RoleAssignment
-from indicators import services
+from indicators.services import reports as services
 from indicators.models import MonthlyReport, Notification, ReportEvent, ValueChange
 from tests.factories import ReportFactory, RoleFactory, WorldMixin, add_values
 

@@ -8,16 +8,11 @@ import time_machine
 from django.test import TestCase
 
 from facilities.models import District, Facility, RoleAssignment
-from indicators import services
+from indicators.services import reports, rollups
 from indicators.areas import resolve_area
 from indicators.models import DistrictMonthTotal, Indicator, MonthlyReport
-from indicators.selectors import (
-    DISTRICT,
-    PROVINCE,
-    WITH_SUBMITTED,
-    indicators_with_elements,
-    monthly_sums,
-)
+from indicators.selectors.sums import indicators_with_elements, monthly_sums
+from indicators.selectors.values import DISTRICT, PROVINCE, WITH_SUBMITTED
 from tests.factories import (
     CatchmentTargetFactory,
     ReportFactory,
@@ -114,16 +109,16 @@ class RollupTests(WorldMixin, TestCase):
     def test_workflow_keeps_rollups_current(self):
         report = MonthlyReport.objects.filter(facility=self.pkm_lubuk_pinang).first()
         MonthlyReport.objects.filter(pk=report.pk).update(status="draft")
-        services.rollup_refresh(district_id=self.mukomuko.pk, period=report.period)
+        rollups.rollup_refresh(district_id=self.mukomuko.pk, period=report.period)
         report.refresh_from_db()
-        services.report_submit(report=report, user=self.kapus_lubuk_pinang)
+        reports.report_submit(report=report, user=self.kapus_lubuk_pinang)
         after_submit = snapshot()
-        services.rollups_rebuild()
+        rollups.rollups_rebuild()
         self.assertEqual(after_submit, snapshot())
-        services.report_approve(report=report, user=self.dinkes_mukomuko)
-        services.report_reopen(report=report, user=self.dinkes_mukomuko, reason="AMP")
+        reports.report_approve(report=report, user=self.dinkes_mukomuko)
+        reports.report_reopen(report=report, user=self.dinkes_mukomuko, reason="AMP")
         after_reopen = snapshot()
-        services.rollups_rebuild()
+        rollups.rollups_rebuild()
         self.assertEqual(after_reopen, snapshot())
         rows = DistrictMonthTotal.objects.filter(
             district=self.mukomuko, period=report.period, element__code="K1"
@@ -144,7 +139,7 @@ class RollupTests(WorldMixin, TestCase):
     def test_rebuild_for_some_districts_leaves_others(self):
         before = snapshot()
         DistrictMonthTotal.objects.filter(district=self.cilegon).update(approved=0)
-        services.rollups_rebuild(district_ids=[self.cilegon.pk])
+        rollups.rollups_rebuild(district_ids=[self.cilegon.pk])
         self.assertEqual(before, snapshot())
 
 

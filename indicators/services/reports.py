@@ -2,8 +2,8 @@
 
 draft → submitted → approved (locked) or returned (with a reason) → resubmitted; the
 district may reopen an approved report (with a reason). Every function locks the report
-row, checks the user's rights and the report's status, writes an audit trail and bumps the
-version used for optimistic locking.
+row, checks the user's rights (``facilities.scoping.can``) and the report's status,
+writes an audit trail and bumps the version used for optimistic locking.
 """
 
 from __future__ import annotations
@@ -12,32 +12,22 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import BigIntegerField, Case, Count, Q, Sum, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from facilities.models import Facility, RoleAssignment, roles_for_facility
+from facilities.models import Facility
+from facilities.scoping import CREATE_REPORT, EDIT_REPORT, REVIEW_REPORT, can
 
-from .models import (
-    DataElement,
-    DataValue,
-    DistrictMonthTotal,
-    MonthlyReport,
-    Notification,
-    ReportEvent,
-    ValueChange,
-)
-from .periods import month_start
-from .validation import ValidationResult, active_rules, element_history, validate_values
+from ..models import DataElement, DataValue, MonthlyReport, ReportEvent, ValueChange
+from ..periods import month_start
+from ..validation import ValidationResult, active_rules, element_history, validate_values
+from .notifications import notify
+from .rollups import rollup_refresh
 
 Status = MonthlyReport.Status
-Role = RoleAssignment.Role
-EDITABLE = (Status.DRAFT, Status.RETURNED)
-EDITOR_ROLES = {Role.FACILITY_STAFF, Role.DISTRICT_STAFF, Role.ADMIN}
-REVIEWER_ROLES = {Role.DISTRICT_STAFF, Role.ADMIN}
+EDITABLE = MonthlyReport.EDITABLE
 
 
 class ReportError(Exception):
@@ -70,22 +60,8 @@ class ReportInvalid(ReportError):
 
 
 # ----------------------------------------------------------------------------- rights
-def can_edit(user, report: MonthlyReport) -> bool:
-    return report.status in EDITABLE and bool(
-        roles_for_facility(user, report.facility) & EDITOR_ROLES
-    )
-
-
-def can_review(user, report: MonthlyReport) -> bool:
-    return bool(roles_for_facility(user, report.facility) & REVIEWER_ROLES)
-
-
-def can_create(user, facility: Facility) -> bool:
-    return bool(roles_for_facility(user, facility) & EDITOR_ROLES)
-
-
 def _require_editable(user, report: MonthlyReport) -> None:
-    if not roles_for_facility(user, report.facility) & EDITOR_ROLES:
+    if not can(user, EDIT_REPORT, report.facility):
         raise PermissionDenied(_("You cannot edit reports of this facility."))
     if report.status not in EDITABLE:
         raise InvalidTransition(
@@ -95,7 +71,7 @@ def _require_editable(user, report: MonthlyReport) -> None:
 
 
 def _require_reviewer(user, report: MonthlyReport) -> None:
-    if not can_review(user, report):
+    if not can(user, REVIEW_REPORT, report):
         raise PermissionDenied(_("Only the district health office can do this."))
 
 
@@ -122,10 +98,9 @@ def _lock(report: MonthlyReport) -> MonthlyReport:
     )
 
 
-# ----------------------------------------------------------------------------- create / save
 def report_create(*, facility: Facility, period: dt.date, user) -> MonthlyReport:
     """The facility's report for the month, created as a draft when missing."""
-    if not can_create(user, facility):
+    if not can(user, CREATE_REPORT, facility):
         raise PermissionDenied(_("You cannot enter reports for this facility."))
     period = month_start(period)
     if period > month_start(timezone.localdate()):
@@ -264,7 +239,6 @@ def report_save(
     return SaveResult(locked, len(audit))
 
 
-# ----------------------------------------------------------------------------- validation
 def report_values(report: MonthlyReport) -> tuple[dict[str, int], dict[str, str]]:
     rows = report.values.values_list("element__code", "value", "comment")
     return {c: v for c, v, _ in rows}, {c: m for c, _, m in rows if m}
@@ -278,7 +252,6 @@ def report_validate(report: MonthlyReport, values=None) -> ValidationResult:
     return validate_values(values=values, rules=active_rules(), history=history)
 
 
-# ----------------------------------------------------------------------------- workflow
 def _transition(locked: MonthlyReport, *, user, action, to_status, reason="") -> MonthlyReport:
     now = timezone.now()
     from_status = locked.status
@@ -309,7 +282,7 @@ def _transition(locked: MonthlyReport, *, user, action, to_status, reason="") ->
         version=locked.version,
     )
     rollup_refresh(district_id=locked.facility.district_id, period=locked.period)
-    _notify(locked, kind=action, actor=user, reason=reason)
+    notify(locked, kind=action, actor=user, reason=reason)
     return locked
 
 
@@ -381,110 +354,32 @@ def report_reopen(*, report: MonthlyReport, user, reason: str) -> MonthlyReport:
     )
 
 
-# ----------------------------------------------------------------------------- notifications
-def _recipients(report: MonthlyReport, kind: str):
-    facility = report.facility
-    if kind == Notification.Kind.SUBMITTED:
-        assignments = RoleAssignment.objects.filter(
-            role=Role.DISTRICT_STAFF, district_id=facility.district_id
+def report_upsert(
+    *,
+    facility: Facility,
+    period: dt.date,
+    user,
+    values: Mapping[str, int | None],
+    comments: Mapping[str, str] | None = None,
+    expected_version: int | None,
+    action: str = ReportEvent.Action.SAVED,
+) -> SaveResult:
+    """Create the month's report when it does not exist yet, then save ``values`` in the
+    same transaction (a refusal leaves no empty draft behind). ``expected_version`` is the
+    version the user saw, None when they saw no report: a report someone else created
+    meanwhile is then a conflict, never silently overwritten."""
+    with transaction.atomic():
+        report = MonthlyReport.objects.filter(facility=facility, period=month_start(period)).first()
+        if report is None:
+            report = report_create(facility=facility, period=period, user=user)
+            version = report.version
+        else:
+            version = expected_version if expected_version is not None else 0
+        return report_save(
+            report=report,
+            user=user,
+            values=values,
+            comments=comments,
+            expected_version=version,
+            action=action,
         )
-    else:
-        assignments = RoleAssignment.objects.filter(role=Role.FACILITY_STAFF, facility=facility)
-    return get_user_model().objects.filter(pk__in=assignments.values("user_id"), is_active=True)
-
-
-def _notify(report: MonthlyReport, *, kind: str, actor, reason: str) -> None:
-    from .tasks import send_notification_email
-
-    notifications = Notification.objects.bulk_create(
-        Notification(user=user, report=report, kind=kind, actor=actor, reason=reason)
-        for user in _recipients(report, kind).exclude(pk=actor.pk)
-    )
-    for notification in notifications:
-        transaction.on_commit(
-            lambda pk=notification.pk: send_notification_email.delay(pk)  # noqa: B023
-        )
-
-
-def notifications_mark_read(*, user, ids=None) -> int:
-    unread = Notification.objects.filter(user=user, read_at__isnull=True)
-    if ids is not None:
-        unread = unread.filter(pk__in=ids)
-    return unread.update(read_at=timezone.now())
-
-
-# ----------------------------------------------------------------------------- rollups
-def _rollup_rows(values):
-    """Grouped sums of submitted and approved values, with report counts."""
-    from .selectors import HAS_TARGET
-
-    approved = Q(report__status=Status.APPROVED)
-    submitted = Q(report__status=Status.SUBMITTED)
-
-    def total(condition):
-        return Sum(Case(When(condition, then="value"), default=0), output_field=BigIntegerField())
-
-    return values.annotate(
-        approved=total(approved),
-        submitted=total(submitted),
-        approved_targeted=total(approved & HAS_TARGET),
-        submitted_targeted=total(submitted & HAS_TARGET),
-        approved_reports=Count("report_id", filter=approved, distinct=True),
-        submitted_reports=Count("report_id", filter=submitted, distinct=True),
-    ).order_by()
-
-
-_ROLLUP_FIELDS = (
-    "approved",
-    "submitted",
-    "approved_targeted",
-    "submitted_targeted",
-    "approved_reports",
-    "submitted_reports",
-)
-
-
-def rollup_refresh(*, district_id: int, period: dt.date) -> int:
-    """Recompute one district's totals for one month (called inside the workflow's
-    transaction, so the rollup and the report never disagree)."""
-    rows = _rollup_rows(
-        DataValue.objects.filter(
-            facility__district_id=district_id,
-            period=period,
-            report__status__in=[Status.SUBMITTED, Status.APPROVED],
-        ).values("element_id")
-    )
-    DistrictMonthTotal.objects.filter(district_id=district_id, period=period).delete()
-    created = DistrictMonthTotal.objects.bulk_create(
-        _rollup(row, district_id=district_id, period=period) for row in rows
-    )
-    return len(created)
-
-
-def _rollup(row, *, district_id: int, period: dt.date) -> DistrictMonthTotal:
-    return DistrictMonthTotal(
-        district_id=district_id,
-        period=period,
-        element_id=row["element_id"],
-        **{field: row[field] for field in _ROLLUP_FIELDS},
-    )
-
-
-@transaction.atomic
-def rollups_rebuild(*, district_ids=None) -> int:
-    """Recompute every rollup (or those of some districts) from the values."""
-    values = DataValue.objects.filter(report__status__in=[Status.SUBMITTED, Status.APPROVED])
-    existing = DistrictMonthTotal.objects.all()
-    if district_ids is not None:
-        values = values.filter(facility__district_id__in=district_ids)
-        existing = existing.filter(district_id__in=district_ids)
-    existing.delete()
-    rows = _rollup_rows(values.values("facility__district_id", "period", "element_id"))
-    created, batch = 0, []
-    for row in rows.iterator(chunk_size=5000):
-        batch.append(_rollup(row, district_id=row["facility__district_id"], period=row["period"]))
-        if len(batch) == 5000:
-            created += len(DistrictMonthTotal.objects.bulk_create(batch))
-            batch = []
-    created += len(DistrictMonthTotal.objects.bulk_create(batch))
-    return created

@@ -8,11 +8,11 @@ from django.test import TestCase
 
 from facilities.models import Facility, NetworkMembership
 from indicators.models import DataValue, Indicator, MonthlyReport
-from indicators.selectors import (
+from indicators.selectors.completeness import reporting_rates
+from indicators.selectors.sums import (
     indicator_values_by_period,
     indicators_with_elements,
     monthly_sums,
-    report_completeness,
 )
 from tests.factories import CatchmentTargetFactory, ReportFactory, WorldMixin, add_values
 
@@ -355,11 +355,11 @@ class GroupedValuesTests(WorldMixin, TestCase):
                 )
             self.assertIn((district, self.MONTHS[1]), months)
 
-    def test_report_completeness(self):
+    def test_reporting_rates(self):
         received = MonthlyReport.objects.filter(
             facility__district=self.mukomuko, status__in=["submitted", "approved"]
         ).count()
-        result = report_completeness(
+        result = reporting_rates(
             facilities=Facility.objects.filter(district=self.mukomuko),
             start=self.MONTHS[0],
             end=self.MONTHS[-1],
@@ -369,7 +369,7 @@ class GroupedValuesTests(WorldMixin, TestCase):
         self.assertEqual(completeness.received, received)
         self.assertEqual(completeness.expected, 3 * len(self.MONTHS))
         # the network expects the leaver's reports only for March to May
-        network = report_completeness(
+        network = reporting_rates(
             facilities=Facility.objects.filter(pk__in=list(self.memberships)),
             start=self.MONTHS[0],
             end=self.MONTHS[-1],

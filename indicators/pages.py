@@ -1,0 +1,218 @@
+"""The dashboard page pipeline, defined once: resolve the area → validate the filters →
+build the page → its JSON. HTML views, the series API and exports all call :func:`build`.
+
+Each :class:`Page` names its filter form, its builder (a selector module's function fed
+from the form) and what the template needs. A page object has ``to_json()``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.http import Http404
+
+from . import annotations, forms
+from .areas import Area, AreaError, resolve_area
+from .models import Indicator
+from .selectors import compare, outcomes, overview, pws, stunting, trend
+from .selectors.sums import indicators_with_elements
+from .selectors.values import FACILITY
+
+
+@dataclass(frozen=True)
+class Page:
+    name: str  # template indicators/dashboards/<name>.html, static indicators/<script>.js
+    form: type[forms.DashboardForm]
+    build: Callable  # (area, form, indicator) -> page object with to_json()
+    keep: str  # parameters kept when the user moves to another area
+    script: str = ""
+    context_name: str = "data"
+    with_indicator: bool = False  # the URL names an indicator
+    form_takes_indicator: bool = False  # the form restricts its choices by the indicator
+
+
+@dataclass
+class Result:
+    page: Page
+    area: Area | None
+    area_error: str | None
+    form: forms.DashboardForm
+    data: object | None = None
+    indicator: Indicator | None = None
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def chart_data(self) -> dict | None:
+        return self.data.to_json() if self.data is not None else None
+
+    def context(self) -> dict:
+        """Template context: area, form, the page object under its name, chart data."""
+        return {
+            "area": self.area,
+            "area_error": self.area_error,
+            "form": self.form,
+            "indicator": self.indicator,
+            self.page.context_name: self.data,
+            "chart_data": self.chart_data,
+            "page": self.page.name,
+            "page_keep": self.page.keep,
+            "page_script": self.page.script,
+            **self.extra,
+        }
+
+
+def indicator_or_404(code: str) -> Indicator:
+    found = indicators_with_elements(Indicator.objects.filter(code=code))
+    if not found:
+        raise Http404
+    return found[0]
+
+
+def build(name: str, *, user, params, indicator: Indicator | None = None) -> Result:
+    """Run page ``name`` for ``user`` with URL ``params``: Http404 outside the user's
+    scope; an invalid area or filter gives a result without data and with the errors."""
+    page = PAGES[name]
+    form = (
+        page.form(params, indicator=indicator) if page.form_takes_indicator else page.form(params)
+    )
+    result = Result(page, None, None, form, indicator=indicator)
+    try:
+        result.area = resolve_area(user, params)
+    except AreaError as error:
+        result.area_error = str(error)
+    if result.area is not None and form.is_valid():
+        result.data = page.build(result, result.area, form)
+    return result
+
+
+def _annotations(area: Area, start, end):
+    return annotations.annotations_for(
+        facilities=area.facilities, start=start, end=end, network=area.network
+    )
+
+
+def _overview(result, area, form):
+    cleaned = form.cleaned_data
+    return overview.overview_matrix(
+        facilities=form.filter_facilities(area.facilities),
+        level=FACILITY if cleaned["rows"] == "facilities" else area.child_level,
+        window=form.window,
+        statuses=form.statuses,
+        network=area.network,
+        # a type filter leaves part of each district: then only raw values are exact
+        districts=None if cleaned["type"] else area.whole_districts,
+        q=cleaned["q"],
+        sort=cleaned["sort"],
+        descending=cleaned["desc"],
+    )
+
+
+def _trend(result, area, form):
+    start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+    return trend.trend(
+        indicator=result.indicator,
+        facilities=area.facilities,
+        start=start,
+        end=end,
+        chart=form.cleaned_data["chart"],
+        statuses=form.statuses,
+        network=area.network,
+        districts=area.whole_districts,
+        annotations=_annotations(area, start, end),
+    )
+
+
+def _compare(result, area, form):
+    return compare.facility_comparison(
+        indicator=result.indicator,
+        facilities=area.facilities,
+        window=form.window,
+        statuses=form.statuses,
+        network=area.network,
+        overdispersion=form.cleaned_data["overdispersion"],
+    )
+
+
+def _pws(result, area, form):
+    return pws.pws_kia(
+        facilities=area.facilities,
+        level=area.child_level,
+        month=form.cleaned_data["period"],
+        statuses=form.statuses,
+        network=area.network,
+    )
+
+
+def _deaths_referrals(result, area, form):
+    return outcomes.deaths_referrals(
+        facilities=area.facilities,
+        start=form.cleaned_data["start"],
+        end=form.cleaned_data["end"],
+        statuses=form.statuses,
+        network=area.network,
+    )
+
+
+def _stunting(result, area, form):
+    period = form.cleaned_data["period"]
+    result.extra["period_chosen"] = period is None
+    if period is None:  # the latest weighing month with data (one query)
+        period = stunting.latest_weighing_month(
+            facilities=area.facilities,
+            until=forms.this_month(),
+            statuses=form.statuses,
+            network=area.network,
+        )
+        period = period or forms.this_month()
+        form.show_period(period)
+    return stunting.stunting(
+        facilities=area.facilities,
+        window=form.window(period),
+        statuses=form.statuses,
+        network=area.network,
+    )
+
+
+PAGES = {
+    page.name: page
+    for page in (
+        Page(
+            "overview",
+            forms.OverviewForm,
+            _overview,
+            "include_submitted period span rows type",
+            context_name="overview",
+        ),
+        Page(
+            "trend",
+            forms.TrendForm,
+            _trend,
+            "include_submitted start end chart",
+            script="trend",
+            context_name="series",
+            with_indicator=True,
+            form_takes_indicator=True,
+        ),
+        Page(
+            "compare",
+            forms.CompareForm,
+            _compare,
+            "include_submitted period span overdispersion",
+            script="compare",
+            context_name="comparison",
+            with_indicator=True,
+        ),
+        Page("pws", forms.PwsForm, _pws, "include_submitted period", "pws_kia", "pws"),
+        Page(
+            "deaths_referrals",
+            forms.RangeForm,
+            _deaths_referrals,
+            "include_submitted start end",
+            "deaths_referrals",
+        ),
+        Page(
+            "stunting", forms.StuntingForm, _stunting, "include_submitted period span", "stunting"
+        ),
+    )
+}

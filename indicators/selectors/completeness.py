@@ -1,0 +1,307 @@
+"""Completeness and timeliness: the one definition every page reads (domain.md §5).
+
+A facility is expected to report a month when it is active and within its reporting
+start/end (and, for a network view, a member that month). A month is "belum jatuh
+tempo" (not yet due) until its due date passes: it is shown as such, never as missing,
+and it counts in neither rate. Completeness = received (first submission recorded) /
+expected; timeliness = first submitted on or before the due date / expected; the
+approved share is shown beside them.
+
+:func:`reporting_rates` counts in the database per area and bucket (overview, home
+page); :func:`completeness_grid` shows each facility-month (completeness page, report
+list). Both use the predicates below, so they always agree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Count, F, Q, QuerySet
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from facilities.models import Facility, LearningNetwork, NetworkMembership
+from facilities.selectors import member_in_month
+
+from ..models import MonthlyReport
+from ..periods import MONTH, buckets, due_date, first_month_needed, month_range, month_start
+from .sums import group_path, in_scope
+from .values import ReportingRates
+
+# The state of one facility-month, beside the report statuses (draft, submitted, …).
+NOT_DUE, MISSING, NOT_EXPECTED = "not_due", "missing", "not_expected"
+MONTH_STATE_LABELS = {
+    NOT_DUE: _("not yet due"),
+    MISSING: _("missing"),
+    NOT_EXPECTED: _("not expected"),
+}
+
+
+def is_expected(
+    month: dt.date,
+    *,
+    active: bool,
+    reporting_start: dt.date | None,
+    reporting_end: dt.date | None,
+) -> bool:
+    """A report is expected for ``month`` from the month of ``reporting_start`` to
+    ``reporting_end``; an inactive facility without an end month is not expected at all."""
+    if reporting_start is not None and month_start(reporting_start) > month:
+        return False
+    if reporting_end is not None:
+        return reporting_end >= month
+    return active
+
+
+def is_due(period: dt.date, due_day: int, today: dt.date) -> bool:
+    """The due date (``due_day`` of the following month) has passed."""
+    return today > due_date(period, due_day)
+
+
+def on_time(first_submitted_at: dt.datetime | None, due: dt.date) -> bool:
+    """First submitted on or before the due date (in the portal's time zone)."""
+    if first_submitted_at is None:
+        return False
+    return timezone.localtime(first_submitted_at).date() <= due
+
+
+def month_state(*, report_status: str | None, expected: bool, due: bool) -> str:
+    """One vocabulary for a facility-month: the report's status, else not yet due,
+    missing or not expected."""
+    if report_status:
+        return report_status
+    if not expected:
+        return NOT_EXPECTED
+    return MISSING if due else NOT_DUE
+
+
+def _deadline(period: dt.date, due_day: int) -> dt.datetime:
+    """The first instant after the due day, in the portal's time zone."""
+    after = due_date(period, due_day) + dt.timedelta(days=1)
+    return timezone.make_aware(dt.datetime.combine(after, dt.time.min))
+
+
+def _expected_in_report_window() -> Q:
+    """Reports of facility-months that are expected (reporting window, in SQL)."""
+    return (Q(start_month__isnull=True) | Q(start_month__lte=F("period"))) & (
+        Q(facility__reporting_end__gte=F("period"))
+        | Q(facility__reporting_end__isnull=True, facility__active=True)
+    )
+
+
+def reporting_rates(
+    *,
+    facilities: QuerySet[Facility],
+    start: dt.date,
+    end: dt.date,
+    group_by: str | None = None,
+    granularity: str = MONTH,
+    network: LearningNetwork | None = None,
+    today: dt.date | None = None,
+) -> dict[tuple, ReportingRates]:
+    """Expected, received, on-time and approved reports per area and bucket, keyed as
+    ``sums.indicator_values_by_period`` (``(bucket,)`` or ``(area id, bucket)``).
+
+    Two grouped queries whatever the number of facilities or months: facilities counted
+    per (area, reporting window, due day[, membership dates]), reports counted per
+    (area, month, due day)."""
+    today = today or timezone.localdate()
+    first = first_month_needed(start, granularity)
+    months = month_range(first, end)
+    facility_path = group_path(group_by, via_facility=False)
+    window = ["active", "reporting_start", "reporting_end", "district__report_due_day"]
+    rows = facilities
+    if network is not None:
+        rows = rows.filter(memberships__network=network)
+        window += ["memberships__joined", "memberships__left"]
+    group = [facility_path, *window] if facility_path else window
+    expected_rows: dict = defaultdict(list)
+    for row in rows.values(*group).annotate(n=Count("id")).order_by():
+        expected_rows[row[facility_path] if facility_path else None].append(row)
+    due_days = sorted(
+        {row["district__report_due_day"] for r in expected_rows.values() for row in r}
+    )
+
+    report_path = group_path(group_by, via_facility=True)
+    reports = in_scope(
+        MonthlyReport.objects.filter(period__gte=first, period__lte=end),
+        facilities=facilities,
+        statuses=MonthlyReport.Status.values,
+        network=network,
+        status_field="status",
+    )
+    reports = reports.annotate(start_month=TruncMonth("facility__reporting_start")).filter(
+        _expected_in_report_window()
+    )
+    in_time = Q(pk__in=[])
+    for month in months:
+        for day in due_days:
+            in_time |= Q(
+                period=month,
+                facility__district__report_due_day=day,
+                first_submitted_at__lt=_deadline(month, day),
+            )
+    group = [report_path, "period", "facility__district__report_due_day"]
+    counted: dict = defaultdict(ReportingRates)
+    for row in (
+        reports.values(*[g for g in group if g])
+        .annotate(
+            received=Count("id", filter=Q(first_submitted_at__isnull=False)),
+            on_time=Count("id", filter=in_time),
+            approved=Count("id", filter=Q(status=MonthlyReport.Status.APPROVED)),
+        )
+        .order_by()
+    ):
+        if not is_due(row["period"], row["facility__district__report_due_day"], today):
+            continue
+        key = (row[report_path] if report_path else None, row["period"])
+        counted[key].add(
+            ReportingRates(
+                received=row["received"], on_time=row["on_time"], approved=row["approved"]
+            )
+        )
+
+    groups = {None} if group_by is None else {k[0] for k in counted} | set(expected_rows)
+    result = {}
+    for group_id in groups:
+        monthly = []
+        for month in months:
+            rates = ReportingRates()
+            for row in expected_rows.get(group_id, ()):
+                if not is_expected(
+                    month,
+                    active=row["active"],
+                    reporting_start=row["reporting_start"],
+                    reporting_end=row["reporting_end"],
+                ) or not member_in_month(
+                    month, row.get("memberships__joined"), row.get("memberships__left")
+                ):
+                    continue
+                if is_due(month, row["district__report_due_day"], today):
+                    rates.expected += row["n"]
+                else:
+                    rates.not_due += row["n"]
+            rates.add(counted.get((group_id, month), ReportingRates()))
+            monthly.append(rates)
+        for key, chunk in buckets(months, monthly, granularity, start):
+            total = ReportingRates()
+            for rates in chunk:
+                total.add(rates)
+            result[(key,) if group_by is None else (group_id, key)] = total
+    return result
+
+
+# ----------------------------------------------------------------------------- the grid
+@dataclass
+class Cell:
+    period: dt.date
+    expected: bool
+    status: str  # NOT_DUE, MISSING, NOT_EXPECTED or a report status
+    due: bool = True
+    late: bool = False
+    on_time: bool = False
+    received: bool = False
+
+
+@dataclass
+class CompletenessRow(ReportingRates):
+    facility: Facility | None = None
+    cells: list[Cell] = field(default_factory=list)
+
+
+@dataclass
+class MonthTotal(ReportingRates):
+    period: dt.date | None = None
+
+
+@dataclass
+class CompletenessGrid(ReportingRates):
+    months: list[dt.date] = field(default_factory=list)
+    rows: list[CompletenessRow] = field(default_factory=list)
+    totals: list[MonthTotal] = field(default_factory=list)
+
+
+def membership_spans(network, facilities) -> dict[int, list[tuple]]:
+    """{facility id: [(joined, left)]} of the facilities' memberships of ``network``."""
+    spans: dict[int, list[tuple]] = {}
+    for facility_id, joined, left in (
+        NetworkMembership.objects.filter(network=network, facility__in=facilities)
+        .order_by()
+        .values_list("facility_id", "joined", "left")
+    ):
+        spans.setdefault(facility_id, []).append((joined, left))
+    return spans
+
+
+def facility_month(
+    facility: Facility, period: dt.date, report: dict | None, *, today: dt.date, spans=None
+) -> Cell:
+    """The state of one facility-month (``report``: status and first_submitted_at)."""
+    expected = is_expected(
+        period,
+        active=facility.active,
+        reporting_start=facility.reporting_start,
+        reporting_end=facility.reporting_end,
+    )
+    if spans is not None:
+        expected = expected and any(
+            member_in_month(period, joined, left) for joined, left in spans.get(facility.pk, [])
+        )
+    due_day = facility.district.report_due_day
+    due = is_due(period, due_day, today)
+    cell = Cell(
+        period,
+        expected,
+        month_state(report_status=report and report["status"], expected=expected, due=due),
+        due=due,
+    )
+    if report:
+        submitted = report["first_submitted_at"]
+        cell.received = submitted is not None
+        cell.on_time = on_time(submitted, due_date(period, due_day))
+        cell.late = cell.received and not cell.on_time
+    return cell
+
+
+def completeness_grid(
+    *, facilities, months: list[dt.date], today: dt.date, network=None
+) -> CompletenessGrid:
+    """Facilities × months report states with completeness and timeliness per facility,
+    per month and overall, counted as :func:`reporting_rates` counts. Three queries."""
+    facilities = list(facilities.select_related("district").order_by("name"))
+    spans = None
+    if network is not None:
+        spans = membership_spans(network, facilities)
+        facilities = [f for f in facilities if f.pk in spans]
+    reports = {
+        (r["facility_id"], r["period"]): r
+        for r in MonthlyReport.objects.filter(
+            facility__in=facilities, period__gte=months[0], period__lte=months[-1]
+        )
+        .order_by()
+        .values("facility_id", "period", "status", "first_submitted_at")
+    }
+    totals = {m: MonthTotal(period=m) for m in months}
+    grid = CompletenessGrid(months=months)
+    for facility in facilities:
+        row = CompletenessRow(facility=facility)
+        for period in months:
+            report = reports.get((facility.pk, period))
+            cell = facility_month(facility, period, report, today=today, spans=spans)
+            row.cells.append(cell)
+            if not cell.expected:
+                continue
+            rates = ReportingRates(not_due=not cell.due)
+            if cell.due:
+                rates.expected = 1
+                rates.received, rates.on_time = int(cell.received), int(cell.on_time)
+                rates.approved = int(cell.status == MonthlyReport.Status.APPROVED)
+            row.add(rates)
+            totals[period].add(rates)
+            grid.add(rates)
+        grid.rows.append(row)
+    grid.totals = [totals[m] for m in months]
+    return grid

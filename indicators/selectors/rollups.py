@@ -1,0 +1,74 @@
+"""Reads of the district rollups (``DistrictMonthTotal``): the totals of whole districts.
+
+The workflow keeps the rollups current (``services.rollups``); province and national
+pages read them instead of millions of values. Column names come from
+``DistrictMonthTotal.column`` / ``reports_column``, which the write side uses too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Sequence
+
+from django.db.models import Case, F, IntegerField, Q, QuerySet, Sum, When
+
+from ..models import DistrictMonthTotal
+from .values import DISTRICT, PROVINCE
+
+# Group levels the rollups can answer: all together, by district, by province.
+ROLLUP_LEVELS = (None, DISTRICT, PROVINCE)
+_ROLLUP_PATHS = {DISTRICT: "district_id", PROVINCE: "district__province_id"}
+
+
+def rollup_statuses(statuses: Sequence[str]) -> list[str]:
+    """The rollup statuses to add up (ValueError for a status the rollups do not hold)."""
+    for status in statuses:
+        DistrictMonthTotal.column(status)
+    return [s for s in DistrictMonthTotal.STATUSES if s in set(statuses)]
+
+
+def rollup_total(statuses: Sequence[str]) -> Callable[[Iterable[int], bool], Sum]:
+    """``total(element_ids, targeted)``: a sum column over the rollups of ``statuses``, as
+    ``sums.indicator_aggregates`` expects."""
+    columns = rollup_statuses(statuses)
+
+    def column(targeted: bool):
+        expression = F(DistrictMonthTotal.column(columns[0], targeted=targeted))
+        for extra in columns[1:]:
+            expression = expression + F(DistrictMonthTotal.column(extra, targeted=targeted))
+        return expression
+
+    def total(element_ids, targeted):
+        return Sum(
+            Case(When(element_id__in=list(element_ids), then=column(targeted)), default=0),
+            output_field=IntegerField(),
+        )
+
+    return total
+
+
+def rollup_sums(
+    *,
+    aggregates: dict,
+    districts: QuerySet,
+    start: dt.date,
+    end: dt.date,
+    group_by: str | None,
+    statuses: Sequence[str],
+) -> dict:
+    """{(area id or None, month): row of ``aggregates``} over the district-months with a
+    report in ``statuses``: one grouped query (as ``sums`` does over the values)."""
+    path = _ROLLUP_PATHS.get(group_by)
+    group = [path, "period"] if path else ["period"]
+    reported = Q()
+    for status in rollup_statuses(statuses):
+        reported |= Q(**{f"{DistrictMonthTotal.reports_column(status)}__gt": 0})
+    rows = (
+        DistrictMonthTotal.objects.filter(
+            reported, district__in=districts, period__gte=start, period__lte=end
+        )
+        .values(*group)
+        .annotate(**aggregates)
+        .order_by()
+    )
+    return {(row[path] if path else None, row["period"]): row for row in rows}

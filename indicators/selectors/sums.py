@@ -1,0 +1,397 @@
+"""The sums engine: indicator values summed in the database, then divided once.
+
+The rule everywhere: sum numerators and denominators over facilities and months first,
+then divide once. Never average rates.
+
+The database does the heavy lifting: one grouped ``Sum`` over data values per (area,
+month), one grouped ``Sum`` over catchment targets per (area, year[, membership dates]).
+Python only combines those few grouped rows into quarters, years or cumulative
+year-to-date buckets, so the number of queries is fixed whatever the number of
+facilities or months. Whole districts (province and national pages) read the district
+rollups instead of the values (:mod:`.rollups`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Case, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Sum, When
+from django.db.models.functions import ExtractYear
+
+from facilities.models import (
+    CatchmentTarget,
+    District,
+    Facility,
+    LearningNetwork,
+    Province,
+    Subdistrict,
+)
+from facilities.selectors import member_in_month, member_month_filter
+
+from ..models import DataElement, DataValue, Indicator
+from ..periods import GRANULARITIES, MONTH, buckets, first_month_needed, month_range
+from .rollups import ROLLUP_LEVELS, rollup_sums, rollup_total
+from .values import (
+    DEFAULT_STATUSES,
+    DISTRICT,
+    FACILITY,
+    PROVINCE,
+    SUBDISTRICT,
+    IndicatorValue,
+    make_value,
+    no_value,
+)
+
+# Path from a Facility to the id of its area at each level.
+_FACILITY_PATHS = {
+    FACILITY: "id",
+    SUBDISTRICT: "subdistrict_id",
+    DISTRICT: "district_id",
+    PROVINCE: "district__province_id",
+}
+
+
+def group_path(level: str | None, *, via_facility: bool) -> str | None:
+    """The values() path of an area id, from a model with a ``facility`` foreign key
+    (``via_facility``) or from Facility itself."""
+    if level is None:
+        return None
+    if level not in _FACILITY_PATHS:
+        raise ValueError(f"unknown group level {level!r}")
+    if not via_facility:
+        return _FACILITY_PATHS[level]
+    return "facility_id" if level == FACILITY else f"facility__{_FACILITY_PATHS[level]}"
+
+
+def indicators_with_elements(queryset: QuerySet[Indicator] | None = None) -> list[Indicator]:
+    """Indicators with their numerator and denominator element ids loaded (3 queries)."""
+    queryset = Indicator.objects.all() if queryset is None else queryset
+    only_ids = DataElement.objects.only("id", "code")
+    return list(
+        queryset.prefetch_related(
+            Prefetch("numerator", queryset=only_ids),
+            Prefetch("denominator_elements", queryset=only_ids),
+        )
+    )
+
+
+# A data value row whose facility has a catchment target for the row's year.
+HAS_TARGET = Exists(
+    CatchmentTarget.objects.filter(
+        facility_id=OuterRef("facility_id"), year=ExtractYear(OuterRef("period"))
+    )
+)
+
+
+def sum_expression(element_ids: Iterable[int], condition=None) -> Sum:
+    when = Q(element_id__in=list(element_ids))
+    if condition is not None:
+        when &= condition
+    return Sum(Case(When(when, then="value"), default=0), output_field=IntegerField())
+
+
+def in_scope(
+    queryset, *, facilities, statuses, network, status_field: str = "report__status"
+) -> QuerySet:
+    """Rows of ``facilities`` with a report in ``statuses``; with ``network`` only the
+    months each facility was a member (in SQL). Callers add their period filters."""
+    rows = queryset.filter(
+        facility_id__in=facilities.values("pk"), **{f"{status_field}__in": list(statuses)}
+    )
+    if network is not None:
+        rows = rows.filter(
+            member_month_filter(network, facility_ref="facility_id", period_ref="period")
+        )
+    return rows
+
+
+def indicator_aggregates(indicators, total) -> dict:
+    """``n_<pk>`` (and ``d_<pk>`` for element denominators) sum columns of each indicator;
+    ``total(element_ids, targeted)`` builds one column. Coverage numerators are
+    ``targeted``: only facilities that hold the catchment (sasaran) count, so that a
+    hospital's deliveries are not counted again on top of the puskesmas' own."""
+    aggregates = {}
+    for indicator in indicators:
+        numerator_ids = [e.pk for e in indicator.numerator.all()]
+        aggregates[f"n_{indicator.pk}"] = total(numerator_ids, bool(indicator.denominator_target))
+        denominator_ids = [e.pk for e in indicator.denominator_elements.all()]
+        if denominator_ids and not indicator.denominator_target:
+            aggregates[f"d_{indicator.pk}"] = total(denominator_ids, False)
+    return aggregates
+
+
+def indicator_values_by_period(
+    *,
+    indicators: Sequence[Indicator],
+    facilities: QuerySet[Facility],
+    start: dt.date,
+    end: dt.date,
+    by_facility: bool = False,
+    statuses: Sequence[str] = DEFAULT_STATUSES,
+    group_by: str | None = None,
+    granularity: str = MONTH,
+    network: LearningNetwork | None = None,
+    districts: QuerySet[District] | None = None,
+) -> dict[tuple, dict[str, IndicatorValue]]:
+    """Indicator values per period bucket, for the facilities together or per area.
+
+    ``group_by`` is None (all facilities together), "facility", "subdistrict", "district"
+    or "province" (``by_facility=True`` is the same as ``group_by="facility"``).
+    ``granularity`` is "month", "quarter", "year", "ytd" (cumulative from January of
+    the month's year to the month) or "total" (the whole range as one bucket). Only
+    months from ``start`` to ``end`` count (YTD buckets reach back to January); buckets
+    are keyed by their first month (YTD by the month, total by ``start``).
+
+    Returns ``{(bucket,) or (area_id, bucket): {indicator_code: IndicatorValue}}`` for every
+    bucket in range and every area with data or targets. A bucket without any report
+    has no value (``denominator`` None), never zero.
+
+    Catchment-target denominators are annual × fraction / 12 for every month of the
+    bucket (cumulative to month m: m × annual / 12). With ``network``, a facility's values
+    and targets count only for the months it was a member (joined ≤ month end, left empty
+    or ≥ month start), filtered in SQL.
+
+    Two queries whatever the number of facilities or months: one grouped sum over data
+    values, one grouped sum over catchment targets. When ``facilities`` are exactly the
+    facilities of ``districts`` (whole districts: province and national pages), the sums
+    come from the district rollups instead of the values (see :func:`monthly_sums`).
+    """
+    if by_facility:
+        group_by = FACILITY
+    sums = monthly_sums(
+        indicators=indicators,
+        facilities=facilities,
+        start=first_month_needed(start, granularity),
+        end=end,
+        statuses=statuses,
+        group_by=group_by,
+        network=network,
+        districts=districts,
+    )
+    return sums.values(start=start, end=end, granularity=granularity)
+
+
+Counts = dict[int, int]  # element id → summed value
+MonthCell = tuple[bool, int, Decimal | None]  # (has data, numerator, denominator)
+
+
+@dataclass
+class MonthlySums:
+    """Per-area, per-month numerator and denominator sums of some indicators, fetched once
+    (see :func:`monthly_sums`) and combined into any buckets inside the fetched range."""
+
+    indicators: Sequence[Indicator]
+    group_by: str | None
+    months: list[dt.date]
+    cells: dict[object, list[dict[int, MonthCell]]]  # area id (or None) → one dict per month
+
+    @property
+    def groups(self) -> list:
+        return list(self.cells)
+
+    def values(
+        self, *, start: dt.date, end: dt.date, granularity: str = MONTH
+    ) -> dict[tuple, dict[str, IndicatorValue]]:
+        """Combine the months into buckets (see :func:`indicator_values_by_period`)."""
+        if granularity not in GRANULARITIES:
+            raise ValueError(f"unknown granularity {granularity!r}")
+        first = first_month_needed(start, granularity)
+        if not self.months or first < self.months[0] or end > self.months[-1]:
+            raise ValueError("bucket range outside the fetched months")
+        lo, hi = self.months.index(first), self.months.index(end) + 1
+        months = self.months[lo:hi]
+        result: dict[tuple, dict[str, IndicatorValue]] = {}
+        for group, monthly in self.cells.items():
+            for key, chunk in buckets(months, monthly[lo:hi], granularity, start):
+                values = {}
+                for indicator in self.indicators:
+                    values[indicator.code] = _combine(indicator, [m[indicator.pk] for m in chunk])
+                result[(key,) if self.group_by is None else (group, key)] = values
+        return result
+
+
+def _combine(indicator: Indicator, cells: list[MonthCell]) -> IndicatorValue:
+    if not any(has for has, _n, _d in cells):
+        return no_value(indicator)
+    numerator = sum(n for _h, n, _d in cells)
+    denominators = [d for _h, _n, d in cells if d is not None]
+    denominator = sum(denominators, Decimal(0)) if denominators else None
+    return make_value(indicator, numerator, denominator)
+
+
+def monthly_sums(
+    *,
+    indicators: Sequence[Indicator],
+    facilities: QuerySet[Facility],
+    start: dt.date,
+    end: dt.date,
+    statuses: Sequence[str] = DEFAULT_STATUSES,
+    group_by: str | None = None,
+    network: LearningNetwork | None = None,
+    districts: QuerySet[District] | None = None,
+) -> MonthlySums:
+    """Two grouped queries (data values, catchment targets) for every month from ``start``
+    to ``end``; combine them with :meth:`MonthlySums.values` as often as needed.
+
+    ``districts``: the caller vouches that ``facilities`` are all the facilities of these
+    districts. Then, for totals by district, province or overall, the value sums come from
+    :class:`DistrictMonthTotal` (a few rows per district and month) instead of the values."""
+    months = month_range(start, end)
+    if districts is not None and network is None and group_by in ROLLUP_LEVELS:
+        sums = rollup_sums(
+            aggregates=indicator_aggregates(indicators, rollup_total(statuses)),
+            districts=districts,
+            start=start,
+            end=end,
+            group_by=group_by,
+            statuses=statuses,
+        )
+    else:
+        sums = _value_sums(
+            indicators=indicators,
+            facilities=facilities,
+            start=start,
+            end=end,
+            group_by=group_by,
+            statuses=statuses,
+            network=network,
+        )
+    targets = _target_sums(
+        indicators=indicators,
+        facilities=facilities,
+        start=start,
+        end=end,
+        group_by=group_by,
+        network=network,
+    )
+    groups = [None] if group_by is None else sorted({key[0] for key in sums} | set(targets))
+    cells = {
+        group: [
+            _month_sums(indicators, sums.get((group, month)), targets.get(group, ()), month)
+            for month in months
+        ]
+        for group in groups
+    }
+    return MonthlySums(indicators, group_by, months, cells)
+
+
+def _month_sums(indicators, row, target_rows, month) -> dict[int, tuple[bool, int, Decimal | None]]:
+    """(has data, numerator, denominator) of each indicator for one area and month."""
+    annual: dict[str, int] = defaultdict(int)
+    has_target: set[str] = set()
+    for year, joined, left, kinds in target_rows:
+        if year == month.year and member_in_month(month, joined, left):
+            for kind, total in kinds.items():
+                if total is not None:
+                    annual[kind] += total
+                    has_target.add(kind)
+    out = {}
+    for indicator in indicators:
+        if indicator.denominator_target:
+            kind = indicator.denominator_target
+            denominator = (
+                Decimal(annual[kind]) * indicator.denominator_target_fraction / 12
+                if kind in has_target
+                else None
+            )
+        else:
+            denominator = Decimal(row.get(f"d_{indicator.pk}") or 0) if row else None
+        if row is None:  # nothing reported this month: no value, not zero
+            out[indicator.pk] = (False, 0, denominator)
+        else:
+            out[indicator.pk] = (True, row.get(f"n_{indicator.pk}") or 0, denominator)
+    return out
+
+
+def _value_sums(*, indicators, facilities, start, end, group_by, statuses, network):
+    """{(area id or None, month): row of n_<pk> / d_<pk> sums}: one grouped query."""
+    path = group_path(group_by, via_facility=True)
+    group = [path, "period"] if path else ["period"]
+    aggregates = indicator_aggregates(
+        indicators, lambda ids, targeted: sum_expression(ids, HAS_TARGET if targeted else None)
+    )
+    rows = in_scope(
+        DataValue.objects.filter(period__gte=start, period__lte=end),
+        facilities=facilities,
+        statuses=statuses,
+        network=network,
+    )
+    rows = rows.values(*group).annotate(**aggregates).order_by()
+    return {(row[path] if path else None, row["period"]): row for row in rows}
+
+
+def _target_sums(*, indicators, facilities, start, end, group_by, network) -> dict:
+    """{area id or None: [(year, joined, left, {kind: annual sum})]}: one grouped query.
+
+    With a network the rows are also grouped by membership dates, so that each month
+    sums only the targets of the facilities that were members then."""
+    kinds = sorted({i.denominator_target for i in indicators if i.denominator_target})
+    if not kinds:
+        return {}
+    path = group_path(group_by, via_facility=True)
+    group = [path, "year"] if path else ["year"]
+    rows = CatchmentTarget.objects.filter(
+        facility_id__in=facilities.values("pk"), year__gte=start.year, year__lte=end.year
+    )
+    if network is not None:
+        rows = rows.filter(facility__memberships__network=network)
+        group += ["facility__memberships__joined", "facility__memberships__left"]
+    rows = rows.values(*group).annotate(**{kind: Sum(kind) for kind in kinds}).order_by()
+    out: dict = defaultdict(list)
+    for row in rows:
+        out[row[path] if path else None].append(
+            (
+                row["year"],
+                row.get("facility__memberships__joined"),
+                row.get("facility__memberships__left"),
+                {kind: row[kind] for kind in kinds},
+            )
+        )
+    return out
+
+
+def element_sums_by_facility_month(
+    *,
+    element_ids: Iterable[int],
+    facilities: QuerySet[Facility],
+    start: dt.date,
+    end: dt.date,
+    statuses: Sequence[str] = DEFAULT_STATUSES,
+    network: LearningNetwork | None = None,
+) -> dict[tuple[int, dt.date], Counts]:
+    """{(facility id, month): {element id: Σ value}} for facility-months with a report in
+    ``statuses``: one grouped query, a ``Sum(Case(When(element)))`` column per element."""
+    element_ids = sorted(set(element_ids))
+    rows = in_scope(
+        DataValue.objects.filter(period__gte=start, period__lte=end),
+        facilities=facilities,
+        statuses=statuses,
+        network=network,
+    )
+    aggregates = {f"e_{pk}": sum_expression([pk]) for pk in element_ids}
+    rows = rows.values("facility_id", "period").annotate(**aggregates).order_by()
+    return {
+        (row["facility_id"], row["period"]): {pk: row[f"e_{pk}"] or 0 for pk in element_ids}
+        for row in rows
+    }
+
+
+def area_names(level: str, facilities: QuerySet[Facility], q: str = "") -> list[dict]:
+    """id, code and name of the areas of ``level`` holding these facilities (one query)."""
+    if level == FACILITY:
+        rows = facilities
+    else:
+        model = {SUBDISTRICT: Subdistrict, DISTRICT: District, PROVINCE: Province}[level]
+        path = {
+            SUBDISTRICT: "facilities",
+            DISTRICT: "facilities",
+            PROVINCE: "districts__facilities",
+        }
+        rows = model.objects.filter(**{f"{path[level]}__in": facilities}).distinct()
+    if q:
+        rows = rows.filter(name__icontains=q)
+    return list(rows.order_by("name").values("id", "code", "name"))

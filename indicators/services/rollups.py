@@ -1,0 +1,91 @@
+"""Writes of the district rollups: kept current inside the workflow's transaction.
+
+The read side is ``selectors.rollups``; both name the columns through
+``DistrictMonthTotal.column`` / ``reports_column``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+from django.db.models import BigIntegerField, Case, Count, Q, Sum, When
+
+from ..models import DataValue, DistrictMonthTotal
+from ..selectors.sums import HAS_TARGET
+
+
+def _rollup_rows(values):
+    """Grouped sums of submitted and approved values, with report counts, one column per
+    ``DistrictMonthTotal`` field."""
+
+    def total(condition):
+        return Sum(Case(When(condition, then="value"), default=0), output_field=BigIntegerField())
+
+    columns = {}
+    for status in DistrictMonthTotal.STATUSES:
+        reported = Q(report__status=status)
+        columns[DistrictMonthTotal.column(status)] = total(reported)
+        columns[DistrictMonthTotal.column(status, targeted=True)] = total(reported & HAS_TARGET)
+        columns[DistrictMonthTotal.reports_column(status)] = Count(
+            "report_id", filter=reported, distinct=True
+        )
+    return values.annotate(**columns).order_by()
+
+
+_ROLLUP_FIELDS = tuple(
+    column
+    for status in DistrictMonthTotal.STATUSES
+    for column in (
+        DistrictMonthTotal.column(status),
+        DistrictMonthTotal.column(status, targeted=True),
+        DistrictMonthTotal.reports_column(status),
+    )
+)
+_HELD = list(DistrictMonthTotal.STATUSES)
+
+
+def rollup_refresh(*, district_id: int, period: dt.date) -> int:
+    """Recompute one district's totals for one month (called inside the workflow's
+    transaction, so the rollup and the report never disagree)."""
+    rows = _rollup_rows(
+        DataValue.objects.filter(
+            facility__district_id=district_id,
+            period=period,
+            report__status__in=_HELD,
+        ).values("element_id")
+    )
+    DistrictMonthTotal.objects.filter(district_id=district_id, period=period).delete()
+    created = DistrictMonthTotal.objects.bulk_create(
+        _rollup(row, district_id=district_id, period=period) for row in rows
+    )
+    return len(created)
+
+
+def _rollup(row, *, district_id: int, period: dt.date) -> DistrictMonthTotal:
+    return DistrictMonthTotal(
+        district_id=district_id,
+        period=period,
+        element_id=row["element_id"],
+        **{field: row[field] for field in _ROLLUP_FIELDS},
+    )
+
+
+@transaction.atomic
+def rollups_rebuild(*, district_ids=None) -> int:
+    """Recompute every rollup (or those of some districts) from the values."""
+    values = DataValue.objects.filter(report__status__in=_HELD)
+    existing = DistrictMonthTotal.objects.all()
+    if district_ids is not None:
+        values = values.filter(facility__district_id__in=district_ids)
+        existing = existing.filter(district_id__in=district_ids)
+    existing.delete()
+    rows = _rollup_rows(values.values("facility__district_id", "period", "element_id"))
+    created, batch = 0, []
+    for row in rows.iterator(chunk_size=5000):
+        batch.append(_rollup(row, district_id=row["facility__district_id"], period=row["period"]))
+        if len(batch) == 5000:
+            created += len(DistrictMonthTotal.objects.bulk_create(batch))
+            batch = []
+    created += len(DistrictMonthTotal.objects.bulk_create(batch))
+    return created

@@ -1,0 +1,256 @@
+"""Chart choice, series payload, signal sentences and summary marks (indicators.charts)."""
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+
+from django.test import TestCase
+from django.utils import translation
+
+from indicators import charts, stats
+from indicators.models import Indicator
+from indicators.periods import add_months
+
+JAN_2025 = dt.date(2025, 1, 1)
+
+
+def months(n, start=JAN_2025):
+    return [add_months(start, i) for i in range(n)]
+
+
+@dataclass(frozen=True)
+class Cell:
+    """Stand-in for selectors.IndicatorValue: only what charts reads."""
+
+    indicator: Indicator
+    numerator: int | None
+    denominator: float | None
+    value: float | None
+
+    @property
+    def has_data(self):
+        return self.denominator is not None
+
+    @property
+    def show_counts(self):
+        return self.denominator < self.indicator.small_number_threshold
+
+
+@dataclass(frozen=True)
+class Note:
+    """Stand-in for an annotation (a PDSA cycle drawn on the chart)."""
+
+    date: dt.date
+    label: str
+    kind: str
+    url: str
+
+    def to_json(self):
+        return {
+            "date": self.date.isoformat(),
+            "label": self.label,
+            "kind": self.kind,
+            "url": self.url,
+        }
+
+
+def cell(indicator, numerator, denominator):
+    if numerator is None or not denominator:
+        return Cell(indicator, numerator, denominator, None)
+    return Cell(indicator, numerator, denominator, numerator / denominator * indicator.factor)
+
+
+class ChartChoiceTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.k1 = Indicator.objects.get(code="K1_COV")  # coverage against a sasaran
+        cls.nmr = Indicator.objects.get(code="NMR")  # deaths per 1,000 live births
+
+    def test_allowed_charts_leave_out_p_charts_for_coverage(self):
+        self.assertEqual(charts.allowed_charts(self.k1), ["auto", "run", "i"])
+        self.assertEqual(charts.allowed_charts(self.nmr), ["auto", "run", "p", "laney_p", "u", "i"])
+
+    def test_fewer_than_15_valued_points_make_a_run_chart(self):
+        cells = [cell(self.nmr, 1, 100)] * 14 + [cell(self.nmr, None, None)]
+        self.assertEqual(charts.auto_chart(self.nmr, cells), charts.RUN)
+        self.assertEqual(charts.auto_chart(self.nmr, [*cells, cell(self.nmr, 1, 100)]), charts.P)
+
+    def test_control_kind_by_indicator_and_mean_denominator(self):
+        self.assertEqual(charts.auto_chart(self.k1, [cell(self.k1, 12, 10.0)] * 15), charts.I_CHART)
+        self.assertEqual(charts.control_kind(self.nmr, [cell(self.nmr, 5, 1000)] * 15), charts.P)
+        large = [cell(self.nmr, 5, 1001)] * 15
+        self.assertEqual(charts.control_kind(self.nmr, large), charts.LANEY_P)
+        # a month with no births has no value: its 0 does not pull the mean under 1,000
+        self.assertEqual(
+            charts.control_kind(self.nmr, [*large, cell(self.nmr, 0, 0)]), charts.LANEY_P
+        )
+
+    def test_pws_status_ties_and_missing_inputs(self):
+        self.assertEqual(charts.pws_status(100, 100, 100), charts.PWS_BAIK)  # at target, flat
+        self.assertEqual(charts.pws_status(80, 80, 100), charts.PWS_CUKUP)  # flat = rising
+        self.assertIsNone(charts.pws_status(None, 80, 100))
+        self.assertIsNone(charts.pws_status(80, 70, None))
+
+
+class SeriesTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.bblr = Indicator.objects.get(code="BBLR_RATE")  # %, counts shown below 20
+        cls.k1 = Indicator.objects.get(code="K1_COV")
+
+    def setUp(self):
+        translation.activate("en")
+        self.addCleanup(translation.deactivate)
+        b = self.bblr
+        self.cells = [cell(b, 2, 40), cell(b, 3, 60), cell(b, None, None), cell(b, 1, 10)]
+
+    def test_p_chart_points_in_display_units(self):
+        series = charts.build_series(self.bblr, months(4), self.cells, kind=charts.P)
+        first, missing, small = series.points[0], series.points[2], series.points[3]
+        centre = 6 / 110  # pooled: Σ BBLR / Σ live births
+        self.assertEqual(first["period"], "2025-01")
+        self.assertEqual(first["label"], "January 2025")
+        self.assertEqual((first["numerator"], first["denominator"]), (2, 40.0))
+        self.assertEqual(first["value"], 5.0)
+        self.assertFalse(first["small_number"])
+        self.assertAlmostEqual(first["centre"], 5.4545, places=4)
+        self.assertAlmostEqual(
+            first["ucl"], (centre + 3 * math.sqrt(centre * (1 - centre) / 40)) * 100, places=4
+        )
+        self.assertEqual(first["lcl"], 0.0)  # clipped at 0 %
+        self.assertTrue(small["small_number"])  # 10 live births < 20
+        self.assertEqual(small["value"], 10.0)
+        self.assertEqual(
+            {k: missing[k] for k in ("numerator", "denominator", "value", "lcl", "ucl")},
+            dict.fromkeys(("numerator", "denominator", "value", "lcl", "ucl")),
+        )
+        self.assertFalse(missing["small_number"])
+
+    def test_payload_shape(self):
+        note = Note(dt.date(2025, 2, 10), "Training", "event", "/e/1/")
+        payload = charts.build_series(
+            self.bblr, months(4), self.cells, kind=charts.P, annotations=[note]
+        ).to_json()
+        self.assertEqual(
+            set(payload),
+            {"indicator", "chart", "target", "centre_label", "points", "signals", "annotations"},
+        )
+        self.assertEqual(payload["indicator"]["code"], "BBLR_RATE")
+        self.assertEqual(payload["indicator"]["factor"], 100)
+        self.assertEqual((payload["chart"], payload["target"]), ("p", 7.0))
+        self.assertEqual(payload["centre_label"], "Centre line")
+        self.assertEqual(
+            payload["annotations"],
+            [{"date": "2025-02-10", "label": "Training", "kind": "event", "url": "/e/1/"}],
+        )
+
+    def test_auto_on_a_short_series_is_a_median_run_chart(self):
+        series = charts.build_series(self.bblr, months(4), self.cells)
+        self.assertEqual(series.kind, charts.RUN)
+        self.assertEqual(series.centre_label, "Median")
+        self.assertEqual(series.points[0]["centre"], 5.0)  # median of 5 %, 5 %, 10 %
+        self.assertIsNone(series.points[0]["ucl"])
+        self.assertFalse(series.centre_is_zero)
+        zeros = [cell(self.bblr, n, 50) for n in (0, 0, 0, 1)]
+        self.assertTrue(charts.build_series(self.bblr, months(4), zeros).centre_is_zero)
+
+    def test_i_chart_for_coverage_with_a_signal_sentence(self):
+        # 16 months alternating 90 % / 110 %, then a month at 200 %: mean 105.88, above UCL
+        values = [9, 11] * 8 + [20]
+        cells = [cell(self.k1, n, 10.0) for n in values]
+        series = charts.build_series(self.k1, months(17), cells)
+        self.assertEqual(series.kind, charts.I_CHART)
+        self.assertTrue(series.points[-1]["special_cause"])
+        (signal,) = series.signals
+        self.assertEqual(
+            (signal["rule"], signal["start"], signal["end"]),
+            ("outside_limits", "2026-05", "2026-05"),
+        )
+        self.assertEqual(signal["text"], "May 2026 is above the upper control limit")
+
+
+class DescribeSignalTests(TestCase):
+    MONTHS = months(12)
+
+    def say(self, code, start, end, direction, points, run_chart=False):
+        signal = stats.Signal(code, start, end, direction, points, 0)
+        with translation.override("en"):
+            return charts.describe_signal(signal, self.MONTHS, run_chart=run_chart)
+
+    def test_sentences(self):
+        cases = [
+            (
+                (stats.SIGNAL_LONG_RUN, 2, 9, "up", 8, True),
+                "8 points in a row above the median since March 2025",
+            ),
+            (
+                (stats.SIGNAL_SHIFT_7, 5, 11, "down", 7),
+                "7 points in a row below the centre line since June 2025",
+            ),
+            (
+                (stats.SIGNAL_FEW_CROSSINGS, 0, 11, None, 12, True),
+                "Too few crossings of the median from January 2025 to December 2025: "
+                "the data are not varying at random",
+            ),
+            (
+                (stats.SIGNAL_OUTSIDE_LIMITS, 4, 4, "down", 1),
+                "May 2025 is below the lower control limit",
+            ),
+            (
+                (stats.SIGNAL_TWO_OF_THREE, 9, 11, "up", 3),
+                "2 of the 3 latest points are above 2 sigma (to December 2025)",
+            ),
+            ((stats.SIGNAL_TREND_7, 3, 9, "down", 7), "7 points in a row falling since April 2025"),
+            (
+                (stats.SIGNAL_IHI_TREND, 0, 4, "up", 5, True),
+                "5 points in a row rising since January 2025",
+            ),
+            (("made_up_rule", 0, 1, "up", 2), "made_up_rule"),
+        ]
+        for args, expected in cases:
+            with self.subTest(args[0]):
+                self.assertEqual(self.say(*args), expected)
+
+    def test_indonesian(self):
+        signal = stats.Signal(stats.SIGNAL_OUTSIDE_LIMITS, 2, 2, "up", 1, 0)
+        with translation.override("id"):
+            text = charts.describe_signal(signal, self.MONTHS, run_chart=False)
+        self.assertEqual(text, "Maret 2025 berada di atas batas kendali atas")
+
+
+class SummaryMarksTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.nmr = Indicator.objects.get(code="NMR")  # lower is better, target 10 per 1,000
+        cls.k1 = Indicator.objects.get(code="K1_COV")  # higher is better, target 100 %
+
+    def marks(self, indicator, cells):
+        with translation.override("en"):
+            return charts.summary_marks(indicator, months(len(cells)), cells)
+
+    def test_latest_point_above_the_limit_is_a_concern_for_mortality(self):
+        # 1 death per 100 live births for 14 months, then 10: p chart, UCL ≈ 5.4 %
+        cells = [cell(self.nmr, 1, 100)] * 14 + [cell(self.nmr, 10, 100)]
+        marks = self.marks(self.nmr, cells)
+        self.assertEqual(marks.chart, charts.P)
+        self.assertEqual(marks.variation, stats.VARIATION_CONCERN)
+        self.assertEqual(marks.variation_label, "Special cause: concern")
+        self.assertEqual(marks.rule_text, "March 2026 is above the upper control limit")
+        # target 10 per 1,000 = 0.01 lies between LCL 0 and UCL: hit and miss
+        self.assertEqual(marks.assurance, stats.ASSURANCE_HIT_AND_MISS)
+
+    def test_shift_of_seven_below_the_centre_is_an_improvement(self):
+        cells = [cell(self.nmr, 12, 900)] * 8 + [cell(self.nmr, 6, 900)] * 7
+        marks = self.marks(self.nmr, cells)
+        self.assertEqual(marks.variation, stats.VARIATION_IMPROVEMENT)
+        self.assertEqual(
+            marks.rule_text, "7 points in a row below the centre line since September 2025"
+        )
+
+    def test_coverage_well_above_target_is_consistently_met(self):
+        marks = self.marks(self.k1, [cell(self.k1, n, 100.0) for n in [150, 152] * 8])
+        self.assertEqual(marks.chart, charts.I_CHART)
+        self.assertEqual(marks.variation, stats.VARIATION_COMMON)
+        self.assertEqual(marks.rule_text, "")
+        self.assertEqual(marks.assurance, stats.ASSURANCE_MET)  # LCL 145.7 % > 100 %
+        self.assertEqual(marks.assurance_label, "Target consistently met")

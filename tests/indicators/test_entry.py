@@ -1,0 +1,164 @@
+"""The monthly entry form, its sections and reference values (indicators.entry)."""
+
+import datetime as dt
+
+from django.test import TestCase
+from django.utils import translation
+
+from indicators.entry import (
+    MAX_VALUE,
+    ReportEntryForm,
+    build_sections,
+    initial_from_report,
+    live_indicator_data,
+)
+from indicators.models import DataElement, DataValue, Section
+from indicators.validation import Finding, ValidationResult
+from tests.factories import CatchmentTargetFactory, ReportFactory, WorldMixin, add_values
+
+JUNE = dt.date(2025, 6, 1)
+
+
+class EntryFormTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.elements = list(DataElement.objects.filter(code__in=["K1", "K4", "LAHIR_HIDUP"]))
+
+    def form(self, data, **kwargs):
+        return ReportEntryForm(data, elements=self.elements, **kwargs)
+
+    def test_one_value_and_one_comment_per_element(self):
+        form = ReportEntryForm(elements=list(DataElement.objects.all()))
+        self.assertEqual(len(form.fields), 1 + 2 * DataElement.objects.count())
+        self.assertEqual(form.fields["v_K1"].widget.attrs["data-code"], "K1")
+        self.assertEqual(form.fields["c_K1"].widget.attrs["data-comment-for"], "K1")
+
+    def test_values_and_comments(self):
+        form = self.form({"version": "2", "v_K1": "12", "v_K4": "", "c_K1": " from a village "})
+        self.assertTrue(form.is_valid(), form.errors)
+        self.assertEqual(form.values(), {"K1": 12, "K4": None, "LAHIR_HIDUP": None})
+        self.assertEqual(form.comments(), {"K1": "from a village", "K4": "", "LAHIR_HIDUP": ""})
+        self.assertEqual(self.form({}).values(), {"K1": None, "K4": None, "LAHIR_HIDUP": None})
+
+    def test_invalid_input_messages(self):
+        cases = {
+            "abc": "Enter a whole number (0, 1, 2 …).",
+            "2.5": "Enter a whole number (0, 1, 2 …).",
+            "-1": "The number cannot be negative.",
+            str(MAX_VALUE + 1): "This number is too large for one month.",
+        }
+        for text, message in cases.items():
+            with self.subTest(text), translation.override("en"):
+                form = self.form({"version": "1", "v_K1": text})
+                self.assertFalse(form.is_valid())
+                self.assertEqual(form.errors["v_K1"], [message])
+        self.assertTrue(self.form({"version": "1", "v_K1": str(MAX_VALUE)}).is_valid())
+
+    def test_version_is_required(self):
+        self.assertIn("version", self.form({"v_K1": "3"}).errors)
+        self.assertIn("version", self.form({"version": "0"}).errors)
+
+    def test_read_only_form_ignores_posted_values(self):
+        form = self.form({"version": "1", "v_K1": "99"}, initial={"v_K1": 12}, read_only=True)
+        self.assertTrue(form.fields["v_K1"].disabled)
+        self.assertTrue(form.is_valid())
+        self.assertEqual(form.values()["K1"], 12)
+
+
+class EntryReferencesTests(WorldMixin, TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.build_world()
+        here, there = cls.pkm_lubuk_pinang, cls.pkm_kota_mukomuko
+        cls.report = ReportFactory(facility=here, period=JUNE, status="draft", version=3)
+        add_values(cls.report, {"K1": 14, "K4": 9})
+        DataValue.objects.filter(report=cls.report, element__code="K4").update(comment="catch-up")
+        add_values(ReportFactory(facility=here, period=dt.date(2025, 5, 1)), {"K1": 10, "K4": 7})
+        add_values(
+            ReportFactory(facility=here, period=dt.date(2024, 6, 1), status="submitted"), {"K1": 8}
+        )
+        add_values(ReportFactory(facility=here, period=dt.date(2025, 4, 1)), {"K1": 40})
+        # a neighbour's report and a draft never serve as references
+        add_values(ReportFactory(facility=there, period=dt.date(2025, 5, 1)), {"K1": 99})
+        add_values(
+            ReportFactory(facility=there, period=dt.date(2024, 6, 1), status="draft"), {"K1": 5}
+        )
+
+    def test_initial_from_report(self):
+        self.assertEqual(initial_from_report(None), {"version": 1})
+        self.assertEqual(
+            initial_from_report(self.report),
+            {"version": 3, "v_K1": 14, "c_K1": "", "v_K4": 9, "c_K4": "catch-up"},
+        )
+
+    def rows(self, facility, validation=None):
+        elements = list(DataElement.objects.order_by("-sort_order"))  # order must not matter
+        form = ReportEntryForm(initial=initial_from_report(self.report), elements=elements)
+        with translation.override("en"):
+            sections = build_sections(form, facility=facility, period=JUNE, validation=validation)
+        return sections, {r.element.code: r for s in sections for r in s.rows}
+
+    def test_sections_in_catalogue_order(self):
+        sections, _ = self.rows(self.pkm_lubuk_pinang)
+        self.assertEqual([s.code for s in sections], list(Section.values))
+        with translation.override("en"):
+            self.assertEqual(str(sections[0].label), "Antenatal care")
+        self.assertTrue(all(r.element.section == "anc" for r in sections[0].rows))
+
+    def test_last_month_and_same_month_last_year(self):
+        _, rows = self.rows(self.pkm_lubuk_pinang)
+        self.assertEqual((rows["K1"].last_month, rows["K1"].last_year), (10, 8))
+        self.assertEqual((rows["K4"].last_month, rows["K4"].last_year), (7, None))
+        self.assertEqual(rows["K1"].value.value(), 14)
+        _, rows = self.rows(self.pkm_kota_mukomuko)
+        self.assertEqual(
+            (rows["K1"].last_month, rows["K1"].last_year), (99, None)
+        )  # draft left out
+
+    def test_findings_go_to_every_element_they_name(self):
+        finding = Finding("error", "k4-le-k1", "K4 cannot be greater than K1.", ("K1", "K4"))
+        _, rows = self.rows(self.pkm_lubuk_pinang, ValidationResult([finding]))
+        self.assertEqual(rows["K1"].findings, [finding])
+        self.assertEqual(rows["K4"].findings, [finding])
+        self.assertEqual(rows["K6"].findings, [])
+
+
+class LiveIndicatorDataTests(WorldMixin, TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.build_world()
+        CatchmentTargetFactory(
+            facility=cls.pkm_lubuk_pinang, year=2025, pregnant=240, deliveries=120, infants=180
+        )
+        CatchmentTargetFactory(facility=cls.pkm_manna, year=2024)  # another year only
+
+    def test_key_and_coverage_indicators_with_monthly_targets(self):
+        data = {d["code"]: d for d in live_indicator_data(self.pkm_lubuk_pinang, JUNE)}
+        self.assertEqual(
+            set(data),
+            {
+                "K1_COV",
+                "K4_COV",
+                "K6_COV",
+                "PF_COV",
+                "KN_LENGKAP_COV",
+                "MMR",
+                "NMR",
+                "STUNTING_PREV",
+            },
+        )
+        self.assertEqual(data["K1_COV"]["monthly_target"], 20.0)  # 240 / 12
+        self.assertEqual(data["PF_COV"]["monthly_target"], 10.0)
+        self.assertEqual(data["KN_LENGKAP_COV"]["monthly_target"], 15.0)
+        self.assertEqual(data["K1_COV"]["numerator"], ["K1"])
+        nmr = data["NMR"]
+        self.assertEqual(
+            (nmr["numerator"], nmr["denominator"]), (["KEMATIAN_NEONATAL"], ["LAHIR_HIDUP"])
+        )
+        self.assertEqual(
+            (nmr["factor"], nmr["threshold"], nmr["monthly_target"]), (1000, 100, None)
+        )
+
+    def test_coverage_left_out_without_a_target_for_the_year(self):
+        codes = [d["code"] for d in live_indicator_data(self.pkm_manna, JUNE)]
+        self.assertEqual(sorted(codes), ["MMR", "NMR", "STUNTING_PREV"])
