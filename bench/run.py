@@ -43,8 +43,8 @@ def main() -> None:
     from indicators.demo import demo_seed
     from indicators.models import DataValue, Indicator
     from indicators.periods import add_months, last_complete_month
-    from indicators.report_selectors import completeness_grid
-    from indicators.selectors import indicator_values_by_period, indicators_with_elements
+    from indicators.selectors.completeness import completeness_grid
+    from indicators.selectors.sums import indicator_values_by_period, indicators_with_elements
 
     call_command("migrate", verbosity=0)
     call_command("load_regions", verbosity=0, stdout=io.StringIO())

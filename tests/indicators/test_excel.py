@@ -13,8 +13,8 @@ from django.urls import reverse
 
 from facilities.models import RoleAssignment
 from indicators import excel
-from indicators.services import reports as services
 from indicators.models import DataValue, MonthlyReport, ReportEvent, ValidationRule
+from indicators.services import reports as services
 from indicators.views.excel import SESSION_KEY
 from tests.factories import FacilityFactory, ReportFactory, RoleFactory, WorldMixin, add_values
 from tests.permissions import PermissionMatrixMixin

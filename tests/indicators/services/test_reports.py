@@ -9,8 +9,8 @@ from django.test import TestCase
 from django.utils import translation
 
 from facilities.models import RoleAssignment
-from indicators.services import reports as services
 from indicators.models import MonthlyReport, Notification, ReportEvent, ValueChange
+from indicators.services import reports as services
 from tests.factories import ReportFactory, RoleFactory, WorldMixin, add_values
 
 Status = MonthlyReport.Status

@@ -8,11 +8,11 @@ import time_machine
 from django.test import TestCase
 
 from facilities.models import District, Facility, RoleAssignment
-from indicators.services import reports, rollups
 from indicators.areas import resolve_area
 from indicators.models import DistrictMonthTotal, Indicator, MonthlyReport
 from indicators.selectors.sums import indicators_with_elements, monthly_sums
 from indicators.selectors.values import DISTRICT, PROVINCE, WITH_SUBMITTED
+from indicators.services import reports, rollups
 from tests.factories import (
     CatchmentTargetFactory,
     ReportFactory,
