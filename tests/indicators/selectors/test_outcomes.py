@@ -1,6 +1,5 @@
-"""Deaths & referrals and stunting dashboards, and the funnel's over-dispersion switch:
-scope (404 outside it, also through URL parameters), figures checked against sums worked
-by hand for a small world, and a query count that does not grow with the facilities."""
+"""Deaths & referrals page (selectors/outcomes.py): scope, figures worked by hand, the
+funnel's over-dispersion switch and a query count that does not grow."""
 
 import datetime as dt
 
@@ -15,122 +14,24 @@ from indicators.models import MonthlyReport
 from tests.factories import (
     DistrictFactory,
     FacilityFactory,
-    ReportFactory,
     RoleFactory,
     SubdistrictFactory,
     WorldMixin,
-    add_values,
+)
+from tests.indicators.outcome_world import (
+    DEATHS,
+    FEB,
+    JAN,
+    MAR,
+    MAY,
+    NOW,
+    PAGES,
+    STUNTING,
+    report,
+    seed_nutrition,
+    seed_outcomes,
 )
 from tests.permissions import PermissionMatrixMixin
-
-NOW = dt.datetime(2025, 7, 15, 3, 0, tzinfo=dt.UTC)  # last complete month: June 2025
-JAN, FEB, MAR, MAY = (dt.date(2025, m, 1) for m in (1, 2, 3, 5))
-
-DEATHS = reverse("indicators:deaths_referrals")
-STUNTING = reverse("indicators:stunting")
-PAGES = [DEATHS, STUNTING]
-
-
-def report(facility, period, values, status=MonthlyReport.Status.APPROVED):
-    """Add values to the facility's report of the month (created with ``status``)."""
-    found = MonthlyReport.objects.filter(facility=facility, period=period).first()
-    add_values(found or ReportFactory(facility=facility, period=period, status=status), values)
-
-
-def seed_outcomes(world):
-    """Deaths, births and referrals in Mukomuko (and noise elsewhere), worked by hand:
-
-    maternal deaths 4 (haemorrhage 2, hypertension 1, infection 1), live births 1,000;
-    neonatal deaths 7; referrals out 51 with 19 feedback; RSUD received 50, 5 delayed."""
-    report(
-        world.pkm_lubuk_pinang,
-        JAN,
-        {
-            "LAHIR_HIDUP": 300,
-            "LAHIR_MATI": 3,
-            "BBLR": 20,
-            "KEMATIAN_IBU": 1,
-            "KEMATIAN_IBU_PERDARAHAN": 1,
-            "KEMATIAN_NEONATAL": 2,
-            "KEMATIAN_NEO_ASFIKSIA": 1,
-            "KEMATIAN_NEO_BBLR": 1,
-            "RUJUK_IBU_KELUAR": 8,
-            "RUJUK_NEO_KELUAR": 2,
-            "RUJUKAN_BALIK": 9,
-        },
-    )
-    report(
-        world.pkm_lubuk_pinang,
-        FEB,
-        {
-            "LAHIR_HIDUP": 200,
-            "KEMATIAN_NEONATAL": 1,
-            "KEMATIAN_NEO_INFEKSI": 1,
-            "RUJUK_IBU_KELUAR": 1,
-            "RUJUK_NEO_KELUAR": 0,
-            "RUJUKAN_BALIK": 0,
-        },
-    )
-    report(
-        world.pkm_kota_mukomuko,
-        JAN,
-        {
-            "LAHIR_HIDUP": 100,
-            "KEMATIAN_IBU": 1,
-            "KEMATIAN_IBU_HIPERTENSI": 1,
-            "RUJUK_IBU_KELUAR": 30,
-            "RUJUK_NEO_KELUAR": 10,
-            "RUJUKAN_BALIK": 10,
-        },
-    )
-    report(
-        world.rsud_mukomuko,
-        FEB,
-        {
-            "LAHIR_HIDUP": 400,
-            "KEMATIAN_IBU": 2,
-            "KEMATIAN_IBU_PERDARAHAN": 1,
-            "KEMATIAN_IBU_INFEKSI": 1,
-            "KEMATIAN_NEONATAL": 4,
-            "KEMATIAN_NEO_BBLR": 3,
-            "KEMATIAN_NEO_KONGENITAL": 1,
-            "RUJUKAN_DITERIMA": 50,
-            "RUJUKAN_TERLAMBAT": 5,
-        },
-    )
-    # a draft and another district's deaths never count
-    report(world.rsud_mukomuko, MAR, {"KEMATIAN_IBU": 5}, status=MonthlyReport.Status.DRAFT)
-    report(world.pkm_ciwandan, JAN, {"KEMATIAN_IBU": 3, "LAHIR_HIDUP": 50})
-
-
-def seed_nutrition(world):
-    """February weighing: Lubuk Pinang 30/100 stunted; Kec. Kota Mukomuko 30/300 at the
-    puskesmas and 5/10 at the RSUD (35/310 summed); May: 2/8 (few measured)."""
-    report(
-        world.pkm_lubuk_pinang,
-        FEB,
-        {
-            "BALITA_DIUKUR": 100,
-            "BALITA_STUNTING": 30,
-            "BALITA_STUNTING_BERAT": 10,
-            "BALITA_WASTING": 5,
-            "BALITA_UNDERWEIGHT": 12,
-        },
-    )
-    report(
-        world.pkm_kota_mukomuko,
-        FEB,
-        {
-            "BALITA_DIUKUR": 300,
-            "BALITA_STUNTING": 30,
-            "BALITA_STUNTING_BERAT": 6,
-            "BALITA_WASTING": 9,
-            "BALITA_UNDERWEIGHT": 30,
-        },
-    )
-    report(world.rsud_mukomuko, FEB, {"BALITA_DIUKUR": 10, "BALITA_STUNTING": 5})
-    report(world.pkm_kota_mukomuko, MAY, {"BALITA_DIUKUR": 8, "BALITA_STUNTING": 2})
-    report(world.pkm_ciwandan, FEB, {"BALITA_DIUKUR": 50, "BALITA_STUNTING": 40})
 
 
 @time_machine.travel(NOW)
@@ -311,84 +212,6 @@ class DeathsReferralsTests(WorldMixin, TestCase):
         data = self.get("network=cqi-cilegon", user=self.coach_cilegon).context["data"]
         self.assertEqual(data.maternal.total, 1 + 3)
         self.assertEqual(data.hospitals, [])
-
-
-@time_machine.travel(NOW)
-class StuntingTests(WorldMixin, TestCase):
-    @classmethod
-    def setUpTestData(cls):
-        cls.build_world()
-        seed_nutrition(cls)
-
-    def get(self, query):
-        self.client.force_login(self.dinkes_mukomuko)
-        return self.client.get(f"{STUNTING}?{query}", HTTP_ACCEPT_LANGUAGE="en")
-
-    def test_default_is_the_latest_weighing_month(self):
-        response = self.get("district=17.06")
-        data = response.context["data"]
-        # May has data too, but February is the latest weighing round
-        self.assertEqual((data.window.start, data.window.end), (FEB, FEB))
-        self.assertTrue(response.context["period_chosen"])
-        self.assertContains(response, 'value="2025-02"')  # shown in the month picker
-        self.assertContains(response, "the latest weighing month with data")
-
-    def test_prevalence_by_kecamatan_is_summed_not_averaged(self):
-        data = self.get("district=17.06&period=2025-02").context["data"]
-        self.assertEqual(
-            [i.code for i in data.indicators],
-            ["STUNTING_PREV", "SEVERE_STUNTING_PREV", "WASTING_PREV", "UNDERWEIGHT_PREV"],
-        )
-        rows = {row.name: row for row in data.subdistricts}
-        kota = rows["Kota Mukomuko"].cells[0]
-        # (30 + 5) / (300 + 10), not the mean of 10 % and 50 %
-        self.assertEqual((kota.value.numerator, kota.value.denominator), (35, 310))
-        self.assertAlmostEqual(kota.value.value, 35 / 310 * 100)
-        low, high = stats.wilson_interval(35, 310)
-        self.assertEqual(kota.interval, (approx(low * 100), approx(high * 100)))
-        self.assertAlmostEqual(rows["Lubuk Pinang"].cells[0].value.value, 30.0)
-        self.assertAlmostEqual(rows["Lubuk Pinang"].cells[2].value.value, 5.0)  # wasting
-        total = data.total.cells[0].value
-        self.assertEqual((total.numerator, total.denominator), (65, 410))
-        facilities = {row.code: row for row in data.facilities}
-        rsud = facilities["RS1706001"].cells[0]
-        self.assertTrue(rsud.value.show_counts)  # 10 measured < 20: counts
-        self.assertIsNone(rsud.interval)
-        self.assertEqual(facilities["P1706002"].parent, "Kota Mukomuko")
-        chart = self.get("district=17.06&period=2025-02").context["chart_data"]
-        self.assertEqual(
-            [r["name"] for r in chart["subdistricts"]], ["Kota Mukomuko", "Lubuk Pinang"]
-        )
-        self.assertEqual(chart["subdistricts"][0]["value"], round(35 / 310 * 100, 2))
-        self.assertFalse(data.low_n_subdistricts)
-        # Kota Mukomuko in May: 8 children measured, counts and no bar
-        response = self.get("subdistrict=17.06.02&period=2025-05")
-        self.assertTrue(response.context["data"].low_n_subdistricts)
-        self.assertEqual(response.context["chart_data"]["subdistricts"][0]["value"], None)
-        self.assertContains(response, 'data-testid="low-n-note"')
-
-    def test_year_and_trend_with_few_measured(self):
-        response = self.get("district=17.06&period=2025-02&span=year")
-        data = response.context["data"]
-        self.assertEqual((data.window.start, data.window.end), (JAN, dt.date(2025, 6, 1)))
-        kota = next(r for r in data.subdistricts if r.name == "Kota Mukomuko").cells[0]
-        self.assertEqual((kota.value.numerator, kota.value.denominator), (37, 318))
-        months = {point.month: point for point in data.trend}
-        self.assertEqual(len(data.trend), 24)
-        self.assertTrue(months[MAY].low_n)  # 8 children measured
-        self.assertEqual(months[MAY].cells[0].numerator, 2)
-        self.assertFalse(months[FEB].low_n)
-        self.assertFalse(months[MAR].cells[0].has_data)
-        self.assertContains(response, "data-low-n")
-        trend = {p["label"]: p for p in response.context["chart_data"]["trend"]}
-        self.assertTrue(trend["May 2025"]["low_n"])
-
-    def test_data_source_and_survey_figures_are_labelled(self):
-        response = self.get("district=17.06")
-        self.assertContains(response, "not the SSGI survey")
-        self.assertContains(response, "national stunting prevalence 21.6% in SSGI 2022")
-        self.assertContains(response, "national stunting prevalence 19.8% in SSGI 2024")
-        self.assertEqual(response.context["chart_data"]["ssgi"], {"year": 2024, "value": 19.8})
 
 
 @time_machine.travel(NOW)
