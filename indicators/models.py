@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import get_language
@@ -10,6 +11,8 @@ from django.utils.translation import gettext_lazy as _
 
 from facilities.models import CatchmentTarget, Facility
 from facilities.scoping import EDIT_REPORT
+
+from .expressions import ExpressionError, parse, validate_codes
 
 
 class BilingualMixin:
@@ -278,10 +281,6 @@ class ValidationRule(models.Model):
         return self.message_en if (get_language() or "id")[:2] == "en" else self.message_id
 
     def clean(self):
-        from django.core.exceptions import ValidationError
-
-        from .expressions import ExpressionError, parse, validate_codes
-
         known = set(DataElement.objects.values_list("code", flat=True))
         errors = {}
         for field in ("left", "right"):

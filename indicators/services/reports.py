@@ -27,7 +27,6 @@ from .notifications import notify
 from .rollups import rollup_refresh
 
 Status = MonthlyReport.Status
-EDITABLE = MonthlyReport.EDITABLE
 
 
 class ReportError(Exception):
@@ -63,7 +62,7 @@ class ReportInvalid(ReportError):
 def _require_editable(user, report: MonthlyReport) -> None:
     if not can(user, EDIT_REPORT, report.facility):
         raise PermissionDenied(_("You cannot edit reports of this facility."))
-    if report.status not in EDITABLE:
+    if not report.allows(EDIT_REPORT):
         raise InvalidTransition(
             _("This report is %(status)s and can no longer be changed.")
             % {"status": report.get_status_display().lower()}

@@ -18,8 +18,13 @@ from indicators.selectors.completeness import (
     month_state,
     reporting_rates,
 )
-from tests.factories import FacilityFactory, MembershipFactory, NetworkFactory, ReportFactory
-from tests.factories import WorldMixin
+from tests.factories import (
+    FacilityFactory,
+    MembershipFactory,
+    NetworkFactory,
+    ReportFactory,
+    WorldMixin,
+)
 
 WIB = ZoneInfo("Asia/Jakarta")
 JAN, FEB, MAR, APR = (dt.date(2025, m, 1) for m in range(1, 5))
