@@ -114,7 +114,7 @@ def build_template(*, facilities: Sequence[Facility], months: Sequence[dt.date],
         for period in months:
             row_number += 1
             report = reports.get((facility.pk, period))
-            editable = editor and (report is None or report.status in MonthlyReport.EDITABLE)
+            editable = editor and (report is None or report.allows(EDIT_REPORT))
             values = stored.get((facility.pk, period), {})
             status = report.get_status_display() if report else str(NOT_STARTED)
             fixed = [facility.code, facility.name, format_period(period), status]

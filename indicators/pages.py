@@ -28,7 +28,6 @@ class Page:
     keep: str  # parameters kept when the user moves to another area
     script: str = ""
     context_name: str = "data"
-    with_indicator: bool = False  # the URL names an indicator
     form_takes_indicator: bool = False  # the form restricts its choices by the indicator
 
 
@@ -191,7 +190,6 @@ PAGES = {
             "include_submitted start end chart",
             script="trend",
             context_name="series",
-            with_indicator=True,
             form_takes_indicator=True,
         ),
         Page(
@@ -201,7 +199,6 @@ PAGES = {
             "include_submitted period span overdispersion",
             script="compare",
             context_name="comparison",
-            with_indicator=True,
         ),
         Page("pws", forms.PwsForm, _pws, "include_submitted period", "pws_kia", "pws"),
         Page(

@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 from facilities.models import Facility, LearningNetwork, NetworkMembership
 from facilities.selectors import member_in_month
@@ -33,11 +32,6 @@ from .values import ReportingRates
 
 # The state of one facility-month, beside the report statuses (draft, submitted, …).
 NOT_DUE, MISSING, NOT_EXPECTED = "not_due", "missing", "not_expected"
-MONTH_STATE_LABELS = {
-    NOT_DUE: _("not yet due"),
-    MISSING: _("missing"),
-    NOT_EXPECTED: _("not expected"),
-}
 
 
 def is_expected(
@@ -61,11 +55,15 @@ def is_due(period: dt.date, due_day: int, today: dt.date) -> bool:
     return today > due_date(period, due_day)
 
 
-def on_time(first_submitted_at: dt.datetime | None, due: dt.date) -> bool:
+def _deadline(period: dt.date, due_day: int) -> dt.datetime:
+    """The first instant after the due day, in the portal's time zone."""
+    after = due_date(period, due_day) + dt.timedelta(days=1)
+    return timezone.make_aware(dt.datetime.combine(after, dt.time.min))
+
+
+def on_time(first_submitted_at: dt.datetime | None, period: dt.date, due_day: int) -> bool:
     """First submitted on or before the due date (in the portal's time zone)."""
-    if first_submitted_at is None:
-        return False
-    return timezone.localtime(first_submitted_at).date() <= due
+    return first_submitted_at is not None and first_submitted_at < _deadline(period, due_day)
 
 
 def month_state(*, report_status: str | None, expected: bool, due: bool) -> str:
@@ -76,12 +74,6 @@ def month_state(*, report_status: str | None, expected: bool, due: bool) -> str:
     if not expected:
         return NOT_EXPECTED
     return MISSING if due else NOT_DUE
-
-
-def _deadline(period: dt.date, due_day: int) -> dt.datetime:
-    """The first instant after the due day, in the portal's time zone."""
-    after = due_date(period, due_day) + dt.timedelta(days=1)
-    return timezone.make_aware(dt.datetime.combine(after, dt.time.min))
 
 
 def _expected_in_report_window() -> Q:
@@ -237,9 +229,16 @@ def membership_spans(network, facilities) -> dict[int, list[tuple]]:
 
 
 def facility_month(
-    facility: Facility, period: dt.date, report: dict | None, *, today: dt.date, spans=None
+    facility: Facility,
+    period: dt.date,
+    *,
+    status: str | None,
+    first_submitted_at: dt.datetime | None,
+    today: dt.date,
+    spans=None,
 ) -> Cell:
-    """The state of one facility-month (``report``: status and first_submitted_at)."""
+    """The state of one facility-month from its report's ``status`` and first submission
+    (both None without a report)."""
     expected = is_expected(
         period,
         active=facility.active,
@@ -255,14 +254,12 @@ def facility_month(
     cell = Cell(
         period,
         expected,
-        month_state(report_status=report and report["status"], expected=expected, due=due),
+        month_state(report_status=status, expected=expected, due=due),
         due=due,
+        received=first_submitted_at is not None,
+        on_time=on_time(first_submitted_at, period, due_day),
     )
-    if report:
-        submitted = report["first_submitted_at"]
-        cell.received = submitted is not None
-        cell.on_time = on_time(submitted, due_date(period, due_day))
-        cell.late = cell.received and not cell.on_time
+    cell.late = cell.received and not cell.on_time
     return cell
 
 
@@ -289,8 +286,15 @@ def completeness_grid(
     for facility in facilities:
         row = CompletenessRow(facility=facility)
         for period in months:
-            report = reports.get((facility.pk, period))
-            cell = facility_month(facility, period, report, today=today, spans=spans)
+            report = reports.get((facility.pk, period), {})
+            cell = facility_month(
+                facility,
+                period,
+                status=report.get("status"),
+                first_submitted_at=report.get("first_submitted_at"),
+                today=today,
+                spans=spans,
+            )
             row.cells.append(cell)
             if not cell.expected:
                 continue

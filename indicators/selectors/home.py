@@ -82,11 +82,13 @@ def home_summary(*, user, period: dt.date, today: dt.date | None = None) -> Home
         facilities = list(visible.select_related("district", "subdistrict"))
         for facility in facilities:
             facility.report = report = reports.get(facility.pk)
-            found = report and {
-                "status": report.status,
-                "first_submitted_at": report.first_submitted_at,
-            }
-            facility.month = facility_month(facility, period, found, today=today)
+            facility.month = facility_month(
+                facility,
+                period,
+                status=report and report.status,
+                first_submitted_at=report and report.first_submitted_at,
+                today=today,
+            )
     return HomeSummary(
         unread_notifications=Notification.objects.filter(user=user, read_at__isnull=True).count(),
         assignments=role_assignments_of(user),

@@ -23,7 +23,7 @@ from .values import (
     DEFAULT_STATUSES,
     IndicatorValue,
     ReportingRates,
-    no_value,
+    no_values,
 )
 
 MARKS_MONTHS = 24  # length of the monthly series behind the summary marks
@@ -153,7 +153,7 @@ def overview_matrix(
     )
     months = month_range(series_start, window.end)
     before = add_months(window.end, -1)
-    empty = {i.code: no_value(i) for i in indicators}
+    empty = no_values(indicators)
     rows = []
     for area in names:
         key = area["id"]

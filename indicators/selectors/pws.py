@@ -21,7 +21,7 @@ from .sums import (
 from .values import (
     DEFAULT_STATUSES,
     IndicatorValue,
-    no_value,
+    no_values,
 )
 
 
@@ -111,7 +111,7 @@ def pws_kia(
     )
     ytd = sums.values(start=january, end=month, granularity=YTD)
     before = add_months(month, -1)
-    empty = {i.code: no_value(i) for i in indicators}
+    empty = no_values(indicators)
     rows = []
     for area in names:
         cells = []

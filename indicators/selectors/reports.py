@@ -44,13 +44,14 @@ def reports_for_month(
     rows = []
     for facility in facilities:
         report = reports.get(facility.pk)
-        found = report and {
-            "status": report.status,
-            "first_submitted_at": report.first_submitted_at,
-        }
-        rows.append(
-            FacilityMonth(facility, report, facility_month(facility, period, found, today=today))
+        cell = facility_month(
+            facility,
+            period,
+            status=report and report.status,
+            first_submitted_at=report and report.first_submitted_at,
+            today=today,
         )
+        rows.append(FacilityMonth(facility, report, cell))
     if status == MISSING:
         return [r for r in rows if r.state == MISSING]
     if status in MonthlyReport.Status.values:

@@ -27,7 +27,7 @@ from .values import (
     IndicatorValue,
     RateCell,
     make_value,
-    no_value,
+    no_values,
     rate_cell,
 )
 
@@ -218,7 +218,7 @@ def stunting(
     monthly = monthly_sums(**common, start=trend_start, end=window.end).values(
         start=trend_start, end=window.end, granularity=MONTH
     )
-    empty = {i.code: no_value(i) for i in indicators}
+    empty = no_values(indicators)
 
     def cells(values) -> list[RateCell]:
         return [rate_cell(values[i.code]) for i in indicators]

@@ -198,7 +198,7 @@ def _compare_with_stored(rows: list[SourceRow], plan: ImportPlan, *, sheet: str,
         if not changed:
             plan.unchanged += 1
             continue
-        if report is not None and report.status not in MonthlyReport.EDITABLE:
+        if report is not None and not report.allows(EDIT_REPORT):
             for code, value in changed.items():
                 add_problem(
                     plan,
