@@ -69,7 +69,12 @@ class BrowserTestCase(StaticLiveServerTestCase):
         super().tearDownClass()
 
     def open(self, path):
+        """Load a page and wait until its document has replaced the previous one: Chromium
+        can return from get() while scripts still run in the old document (seen as a PWS-KIA
+        page whose charts 'were not drawn' about one run in ten)."""
+        old_page = self.browser.find_element("tag name", "html")
         self.browser.get(self.live_server_url + path)
+        self.wait_replaced(old_page)
 
     def log_in(self, username, password):
         from selenium.webdriver.common.by import By
