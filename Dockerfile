@@ -16,4 +16,9 @@ RUN SECRET_KEY=build-only python manage.py collectstatic --noinput
 RUN useradd --create-home qi && chown -R qi /app
 USER qi
 EXPOSE 8000
-CMD ["gunicorn", "qi_portal.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+# Request caps: request line ≤ 4094 bytes, ≤ 100 headers of ≤ 8190 bytes each (bodies are
+# capped by DATA_UPLOAD_MAX_MEMORY_SIZE in the settings); idle keep-alive connections
+# behind the proxy are closed after 10 s.
+CMD ["gunicorn", "qi_portal.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", \
+     "--limit-request-line", "4094", "--limit-request-fields", "100", \
+     "--limit-request-field_size", "8190", "--keep-alive", "10", "--access-logfile", "-"]

@@ -9,6 +9,7 @@ user's scope is a 404.
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -101,6 +102,20 @@ class Subdistrict(models.Model):
         return self.name
 
 
+# A facility code is part of URLs (/facilities/<code>/, /reports/<code>/<month>/), file
+# names and spreadsheets: ASCII letters, digits, dot, dash and underscore ("/" broke URL
+# reversing), starting with a letter or digit (no "." or ".." path segment, no cell that
+# a spreadsheet would read as a formula).
+facility_code_validator = RegexValidator(
+    r"\A[A-Za-z0-9][A-Za-z0-9._-]*\Z",
+    _(
+        "Use only letters, digits, dots, dashes and underscores, starting with a letter or "
+        "a digit (no spaces or slashes)."
+    ),
+    code="invalid_facility_code",
+)
+
+
 class FacilityQuerySet(models.QuerySet):
     def visible_to(self, user) -> FacilityQuerySet:
         """Facilities the user may see: the one place facility scoping lives."""
@@ -141,7 +156,9 @@ class Facility(models.Model):
 
     HOSPITAL_TYPES = (Type.RSUD, Type.RSIA, Type.RS_PRIVATE)
 
-    code = models.CharField(_("facility code"), max_length=20, unique=True)
+    code = models.CharField(
+        _("facility code"), max_length=20, unique=True, validators=[facility_code_validator]
+    )
     name = models.CharField(_("name"), max_length=150)
     type = models.CharField(_("type"), max_length=20, choices=Type.choices)
     subdistrict = models.ForeignKey(

@@ -7,8 +7,10 @@ that fired in words (translated), and gives the PWS-KIA status.
 Rule sets: run charts use the Anhøj rules (a run longer than round(log2 n) + 3, too few
 crossings); control charts flag points outside the 3-sigma limits plus the Anhøj runs
 around the centre line (as qicharts2); the summary marks on the overview use the NHS
-"Making Data Count" rules on the latest point (outside the limits, 2 of 3 beyond 2 sigma,
-a shift of 7, a trend of 7).
+"Making Data Count" rules exactly as NHSRplotthedots applies them (moving ranges screened;
+outside the limits, then a trend of 7, then 2 of 3 close to the limits, then 7 on one side;
+the latest point's type is the mark). Months whose reports are incomplete are drawn but
+left out of every calculation (see ``ReportingRates.is_complete``).
 """
 
 from __future__ import annotations
@@ -17,13 +19,14 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from . import stats
 from .models import Indicator
 from .periods import month_label
-from .selectors.values import Annotation, IndicatorValue
+from .selectors.values import Annotation, IndicatorValue, ReportingRates
 
 RUN, P, LANEY_P, U, I_CHART, AUTO = "run", "p", "laney_p", "u", "i", "auto"
 CHART_CHOICES = [
@@ -41,7 +44,11 @@ MIN_POINTS_FOR_CONTROL = 15
 LANEY_MEAN_DENOMINATOR = 1000
 
 PWS_BAIK, PWS_KURANG, PWS_CUKUP, PWS_JELEK = "baik", "kurang", "cukup", "jelek"
+PWS_NO_DATA = "no_data"  # the month has no report in the figures: never judged
+PWS_SASARAN_LOW = "sasaran_low"  # coverage above 100 %: the target population is too low
 PWS_LABELS = {
+    PWS_NO_DATA: gettext_lazy("No data for this month"),
+    PWS_SASARAN_LOW: gettext_lazy("Above 100 %: target population probably too low"),
     PWS_BAIK: gettext_lazy("Baik (above target, rising)"),
     PWS_KURANG: gettext_lazy("Kurang (above target, falling)"),
     PWS_CUKUP: gettext_lazy("Cukup (below target, rising)"),
@@ -84,16 +91,33 @@ def _counts(indicator, cells):
     return numerators, denominators
 
 
-def build_chart(indicator: Indicator, cells: Sequence[IndicatorValue], kind: str):
-    """(chart, scale): the stats result and the factor from its scale to display units."""
+def build_chart(
+    indicator: Indicator,
+    cells: Sequence[IndicatorValue],
+    kind: str,
+    excluded: Sequence[int] = (),
+    *,
+    screen_moving_ranges: bool = False,
+):
+    """(chart, scale): the stats result and the factor from its scale to display units.
+    ``excluded`` points (incomplete months) are drawn but left out of the centre, limits
+    and runs. ``screen_moving_ranges`` (I charts only) drops moving ranges >= 3.267 × their
+    mean before the limits are computed, as NHSRplotthedots does by default: the summary
+    marks use it, the chart page keeps domain.md's unscreened limits."""
     if kind == RUN:
-        return stats.run_chart([c.value for c in cells]), 1.0
+        return stats.run_chart([c.value for c in cells], excluded=excluded), 1.0
     if kind == I_CHART:
         lower = 0.0
-        return stats.i_chart([c.value for c in cells], lower_bound=lower), 1.0
+        chart = stats.i_chart(
+            [c.value for c in cells],
+            lower_bound=lower,
+            excluded=excluded,
+            screen_moving_ranges=screen_moving_ranges,
+        )
+        return chart, 1.0
     numerators, denominators = _counts(indicator, cells)
     function = {P: stats.p_chart, LANEY_P: stats.laney_p_chart, U: stats.u_chart}[kind]
-    return function(numerators, denominators), float(indicator.factor)
+    return function(numerators, denominators, excluded=excluded), float(indicator.factor)
 
 
 def target_on_scale(indicator: Indicator, scale: float) -> float | None:
@@ -185,20 +209,29 @@ class SummaryMarks:
     assurance_label: str
     rule_text: str  # the rule that fired, in words ("" for common cause)
     chart: str
+    rule: str | None = None  # stats.SIGNAL_* code of the rule that decided the variation
+    # NHSRplotthedots' "trial limits": fewer than 12 points in the latest phase
+    trial_limits: bool = False
 
 
 def summary_marks(
-    indicator: Indicator, months: Sequence[dt.date], cells: Sequence[IndicatorValue]
+    indicator: Indicator,
+    months: Sequence[dt.date],
+    cells: Sequence[IndicatorValue],
+    excluded: Sequence[int] = (),
 ) -> SummaryMarks:
     """Making Data Count variation and assurance from a monthly series (p chart for
-    element proportions, Laney p′ when denominators are large, I chart for coverage)."""
+    element proportions, Laney p′ when denominators are large, I chart for coverage);
+    ``excluded`` months (incomplete) are left out. The rules are NHSRplotthedots'
+    (:func:`stats.variation_assurance`): I charts screen the moving ranges, the latest
+    point's type is the variation mark, and ``rule_text`` names the rule that decided it."""
     kind = control_kind(indicator, cells)
-    chart, scale = build_chart(indicator, cells, kind)
+    chart, scale = build_chart(indicator, cells, kind, excluded, screen_moving_ranges=True)
     result = stats.variation_assurance(
         chart, direction=indicator.direction, target=target_on_scale(indicator, scale)
     )
     rule_text = ""
-    if result.signals:
+    if result.rule is not None:
         first = next(s for s in result.signals if s.code == result.rule)
         rule_text = describe_signal(first, months, run_chart=False)
     return SummaryMarks(
@@ -208,6 +241,8 @@ def summary_marks(
         assurance_label=str(ASSURANCE_LABELS[result.assurance]),
         rule_text=rule_text,
         chart=kind,
+        rule=result.rule,
+        trial_limits=result.trial_limits,
     )
 
 
@@ -226,6 +261,12 @@ class Series:
     target: float | None
     centre_label: str
     annotations: list[dict] = field(default_factory=list)
+    include_incomplete: bool = False
+    complete_threshold: float = 0.8
+
+    @property
+    def incomplete_count(self) -> int:
+        return sum(1 for p in self.points if not p["complete"])
 
     @property
     def centre_is_zero(self) -> bool:
@@ -248,11 +289,20 @@ class Series:
             "points": self.points,
             "signals": self.signals,
             "annotations": self.annotations,
+            "include_incomplete": self.include_incomplete,
+            "complete_threshold": self.complete_threshold,
         }
 
 
 def _display(x: float | None, scale: float) -> float | None:
     return None if x is None else round(x * scale, 4)
+
+
+def incomplete_months(rates: Sequence[ReportingRates] | None) -> list[int]:
+    """Indices of the months whose reports are not complete enough to be judged."""
+    if rates is None:
+        return []
+    return [i for i, r in enumerate(rates) if not r.is_complete()]
 
 
 def build_series(
@@ -261,13 +311,29 @@ def build_series(
     cells: Sequence[IndicatorValue],
     kind: str = AUTO,
     annotations: Sequence[Annotation] = (),
+    rates: Sequence[ReportingRates] | None = None,
+    include_incomplete: bool = False,
 ) -> Series:
-    """Chart ``cells`` (one per month) with the chosen chart and describe its signals."""
+    """Chart ``cells`` (one per month) with the chosen chart and describe its signals.
+
+    ``rates`` (one per month) say how many of the expected reports each point is made
+    of; incomplete months are drawn hollow and, unless ``include_incomplete``, left out
+    of the centre, limits and runs (and never flagged)."""
+    incomplete = incomplete_months(rates)
+    excluded = [] if include_incomplete else incomplete
     if kind == AUTO:
-        kind = auto_chart(indicator, cells)
-    chart, scale = build_chart(indicator, cells, kind)
+        judged = [c for i, c in enumerate(cells) if i not in set(excluded)]
+        kind = auto_chart(indicator, judged)
+    chart, scale = build_chart(indicator, cells, kind, excluded)
+    covering: dict[int, list[stats.Signal]] = {}
+    for signal in chart.signals:
+        for i in range(signal.start, signal.end + 1):
+            if i not in excluded and cells[i].value is not None:
+                covering.setdefault(i, []).append(signal)
+    run = kind == RUN
     points = []
-    for month, cell, point in zip(months, cells, chart.points, strict=True):
+    for i, (month, cell, point) in enumerate(zip(months, cells, chart.points, strict=True)):
+        month_rates = rates[i] if rates is not None else None
         points.append(
             {
                 "period": month.strftime("%Y-%m"),
@@ -281,9 +347,17 @@ def build_series(
                 "ucl": _display(point.ucl, scale),
                 "special_cause": point.special_cause,
                 "run_signal": point.run_signal,
+                "reported": month_rates.included if month_rates else None,
+                "expected": month_rates.facilities_expected if month_rates else None,
+                "not_due": bool(month_rates and month_rates.not_due),
+                "complete": i not in incomplete,
+                "excluded": i in excluded,
+                "signals": [
+                    {"rule": s.code, "text": describe_signal(s, months, run_chart=run)}
+                    for s in covering.get(i, ())
+                ],
             }
         )
-    run = kind == RUN
     signals = [
         {
             "rule": s.code,
@@ -304,18 +378,32 @@ def build_series(
         target=None if indicator.target is None else float(indicator.target),
         centre_label=str(_("Median") if run else _("Centre line")),
         annotations=[a.to_json() for a in annotations],
+        include_incomplete=include_incomplete,
+        complete_threshold=settings.QI_COMPLETE_SHARE,
     )
 
 
 # ----------------------------------------------------------------------------- PWS-KIA
 
 
-def pws_status(coverage: float | None, previous: float | None, target: float | None) -> str | None:
+def pws_status(
+    coverage: float | None,
+    previous: float | None,
+    target: float | None,
+    *,
+    has_data: bool = True,
+) -> str | None:
     """PWS-KIA status of a cumulative coverage against the cumulative target and the
     change from last month's cumulative coverage: above (or at) target and rising = Baik,
     above and falling = Kurang, below and rising = Cukup, below and falling = Jelek. No
     change counts as rising (not falling). None without a coverage, a previous month or a
-    target."""
+    target; :data:`PWS_NO_DATA` when the month itself has no report in the figures (a
+    cumulative coverage carried over from earlier months is not judged);
+    :data:`PWS_SASARAN_LOW` above 100 % (the catchment target is probably too low)."""
+    if not has_data:
+        return PWS_NO_DATA
+    if coverage is not None and coverage > 100:
+        return PWS_SASARAN_LOW  # never shown as excellent performance
     if coverage is None or previous is None or target is None:
         return None
     above = coverage >= target

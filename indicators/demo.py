@@ -14,8 +14,10 @@ from __future__ import annotations
 import datetime as dt
 import math
 import random
+import secrets
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
@@ -37,7 +39,7 @@ from .services.rollups import rollups_rebuild
 
 SEED = "qi-portal-demo-v1"
 CRUDE_BIRTH_RATE = 0.0165  # births per person per year, Indonesia ≈ 16–17 ‰
-DEMO_PASSWORD = "demo-qi-portal"
+DEMO_PASSWORD = "demo-qi-portal"  # printed in the README: used only when DEBUG is on
 T = Facility.Type
 
 # district code → (population range of a puskesmas area, hospital specs, puskesmas specs)
@@ -172,6 +174,7 @@ class SeedResult:
     reports: int = 0
     values: int = 0
     users: list[str] = field(default_factory=list)
+    passwords: dict[str, str] = field(default_factory=dict)  # of the users created now
 
 
 # ----------------------------------------------------------------------------- sampling
@@ -372,15 +375,22 @@ def _ensure_networks(facilities, last_month: dt.date) -> dict[int, list[tuple[st
     return focus
 
 
-def _ensure_users(password: str) -> list[str]:
+def _new_password() -> str:
+    """The README's password in development; a random one anywhere else."""
+    return DEMO_PASSWORD if settings.DEBUG else secrets.token_urlsafe(12)
+
+
+def _ensure_users() -> tuple[list[str], dict[str, str]]:
+    """The demo users (names) and the passwords of those created now."""
     User = get_user_model()
     facilities = {f.name: f for f in Facility.objects.filter(name="Puskesmas Lubuk Pinang")}
-    names = []
+    names, passwords = [], {}
     for username, role, kind, key in USERS:
         user, created = User.objects.get_or_create(
             username=username, defaults={"email": f"{username}@demo.invalid"}
         )
         if created:
+            passwords[username] = password = _new_password()
             user.set_password(password)
             user.is_staff = username == "admin"
             user.is_superuser = username == "admin"
@@ -397,7 +407,7 @@ def _ensure_users(password: str) -> list[str]:
         RoleAssignment.objects.get_or_create(user=user, role=role, **scope)
         if username not in names:
             names.append(username)
-    return names
+    return names, passwords
 
 
 # ----------------------------------------------------------------------------- monthly values
@@ -607,10 +617,11 @@ def demo_seed(
     *,
     months: int = 36,
     facility_limit: int | None = None,
-    password: str = DEMO_PASSWORD,
     today: dt.date | None = None,
 ) -> SeedResult:
-    """Load the demo dataset; safe to run again (adds only what is missing)."""
+    """Load the demo dataset; safe to run again (adds only what is missing). New demo
+    users get ``DEMO_PASSWORD`` when DEBUG is on, a random password (in
+    ``result.passwords``) otherwise; existing users keep theirs."""
     today = today or timezone.localdate()
     last_month = last_complete_month(today)
     periods = [add_months(last_month, -i) for i in range(months - 1, -1, -1)]
@@ -618,7 +629,7 @@ def demo_seed(
     facilities, result.facilities = _ensure_facilities(facility_limit)
     result.targets = _ensure_targets(facilities, sorted({p.year for p in periods}))
     focus = _ensure_networks(facilities, last_month)
-    result.users = _ensure_users(password)
+    result.users, result.passwords = _ensure_users()
     users = {u.username: u for u in get_user_model().objects.filter(username__in=result.users)}
     result.reports, result.values = _ensure_reports(facilities, periods, focus, users)
     if result.reports or not DistrictMonthTotal.objects.exists():

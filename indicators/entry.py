@@ -13,9 +13,18 @@ from facilities.models import CatchmentTarget, Facility
 
 from .models import DataElement, DataValue, Indicator, MonthlyReport, Section
 from .periods import add_months
-from .validation import ValidationResult
+from .validation import ValidationResult, is_plain_number_text
 
 MAX_VALUE = 1_000_000
+
+
+class CountField(forms.IntegerField):
+    """A whole number typed with the digits 0–9 (``is_plain_number_text``)."""
+
+    def to_python(self, value):
+        if isinstance(value, str) and not is_plain_number_text(value):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
 
 
 def value_field(code: str) -> str:
@@ -35,7 +44,7 @@ class ReportEntryForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.elements = elements
         for element in elements:
-            self.fields[value_field(element.code)] = forms.IntegerField(
+            self.fields[value_field(element.code)] = CountField(
                 label=element.name,
                 required=False,
                 min_value=0,

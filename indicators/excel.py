@@ -36,6 +36,7 @@ from .models import DataElement, DataValue, MonthlyReport
 from .periods import format_period, parse_period
 from .services import imports
 from .services.imports import ImportPlan, SourceRow
+from .validation import is_plain_number_text
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 MAX_UNPACKED_BYTES = 100 * 1024 * 1024  # a 5 MB zip that inflates beyond this is refused
@@ -70,6 +71,20 @@ LOCKED_FILL = PatternFill("solid", fgColor="E7E6E6")
 UNLOCKED = Protection(locked=False)
 _WHOLE_NUMBER = re.compile(r"^\d+$")
 _NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)$")
+
+
+# A text cell starting with one of these is run as a formula by Excel, LibreOffice or
+# Sheets (=HYPERLINK(...) that leaks data, DDE): OWASP's CSV/formula injection.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value):
+    """A value as the site writes it to a spreadsheet cell (xlsx here, CSV exports too):
+    text that a spreadsheet would read as a formula gets a leading single quote, so it
+    shows as the text it is. Numbers, dates and None pass unchanged (-3 stays a number)."""
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
 
 
 def _in_language(text, language: str) -> str:
@@ -119,7 +134,7 @@ def build_template(*, facilities: Sequence[Facility], months: Sequence[dt.date],
             status = report.get_status_display() if report else str(NOT_STARTED)
             fixed = [facility.code, facility.name, format_period(period), status]
             for column, value in enumerate(fixed, start=1):
-                cell = sheet.cell(row_number, column, value)
+                cell = sheet.cell(row_number, column, safe_cell(value))
                 cell.number_format = "@"
             for column, element in enumerate(elements, start=first_value_column):
                 cell = sheet.cell(row_number, column, values.get(element.code))
@@ -158,9 +173,9 @@ def build_template(*, facilities: Sequence[Facility], months: Sequence[dt.date],
 def _write_header(sheet, elements: list[DataElement], codes: list[str]) -> None:
     last_column = len(codes)
     fixed_end = len(FIXED_COLUMNS)
-    sheet.cell(TITLE_ROW, 1, _bilingual(TITLE)).font = Font(bold=True, size=12)
+    sheet.cell(TITLE_ROW, 1, safe_cell(_bilingual(TITLE))).font = Font(bold=True, size=12)
     sheet.merge_cells(start_row=TITLE_ROW, start_column=1, end_row=TITLE_ROW, end_column=fixed_end)
-    sheet.cell(TITLE_ROW, fixed_end + 1, _bilingual(INSTRUCTIONS, "\n"))
+    sheet.cell(TITLE_ROW, fixed_end + 1, safe_cell(_bilingual(INSTRUCTIONS, "\n")))
     sheet.merge_cells(
         start_row=TITLE_ROW, start_column=fixed_end + 1, end_row=TITLE_ROW, end_column=last_column
     )
@@ -178,7 +193,7 @@ def _write_header(sheet, elements: list[DataElement], codes: list[str]) -> None:
         header = [(CODE_ROW, code, Font(bold=True, name="Consolas"))]
         header += [(ID_ROW, names[0], Font(bold=True)), (EN_ROW, names[1], Font(italic=True))]
         for row, text, font in header:
-            cell = sheet.cell(row, column, text)
+            cell = sheet.cell(row, column, safe_cell(text))
             cell.font = font
             cell.fill = HEADER_FILL
             cell.alignment = Alignment(wrap_text=True, vertical="top")
@@ -357,6 +372,8 @@ def _count(cell) -> tuple[int | None, str | None]:
         return None, _("Formulas are not accepted: enter the number itself.")
     if isinstance(value, str):
         text = value.strip()
+        if not is_plain_number_text(value):
+            return None, _("“%(value)s” is not a number.") % {"value": text[:40]}
         if _WHOLE_NUMBER.match(text):
             value = int(text)
         elif _NUMBER.match(text):

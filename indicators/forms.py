@@ -88,6 +88,10 @@ class DashboardForm(forms.Form):
     def statuses(self) -> tuple[str, ...]:
         return WITH_SUBMITTED if self.cleaned_data.get("include_submitted") else DEFAULT_STATUSES
 
+    def show_period(self, period: dt.date) -> None:
+        """Show the month the page chose in the month picker."""
+        self.data["period"] = format_period(period)
+
 
 class PeriodForm(DashboardForm):
     period = MonthField(label=_("Month"), required=False)
@@ -103,7 +107,8 @@ class PeriodForm(DashboardForm):
     )
 
     def defaults(self):
-        return {"period": format_period(this_month()), "span": MONTH}
+        # No month: the page opens on the latest complete month (indicators.pages).
+        return {"span": MONTH}
 
     @property
     def window(self) -> Window:
@@ -142,9 +147,6 @@ class OverviewForm(PeriodForm):
 class PwsForm(DashboardForm):
     period = MonthField(label=_("Month"), required=False)
 
-    def defaults(self):
-        return {"period": format_period(this_month())}
-
 
 class RangeForm(DashboardForm):
     """A range of months; by default the ``default_months`` months to the last complete one."""
@@ -178,6 +180,14 @@ class RangeForm(DashboardForm):
 
 class TrendForm(RangeForm):
     chart = forms.ChoiceField(label=_("Chart"), required=False, choices=charts.CHART_CHOICES)
+    include_incomplete = forms.BooleanField(
+        label=_("Judge incomplete months too"),
+        required=False,
+        help_text=_(
+            "Months with fewer of the expected reports than the completeness threshold are "
+            "drawn hollow and left out of the centre line, limits and signals unless ticked."
+        ),
+    )
     default_months = TREND_MONTHS
 
     def __init__(self, data=None, *, indicator=None, **kwargs):
@@ -209,10 +219,6 @@ class StuntingForm(DashboardForm):
 
     def window(self, period: dt.date) -> Window:
         return span_window(period, self.cleaned_data["span"], last_month=this_month())
-
-    def show_period(self, period: dt.date) -> None:
-        """Show the month the page chose in the month picker."""
-        self.data["period"] = format_period(period)
 
 
 def len_months(start: dt.date, end: dt.date) -> int:

@@ -15,7 +15,8 @@ from django.http import Http404
 from . import annotations, forms
 from .areas import Area, AreaError, resolve_area
 from .models import Indicator
-from .selectors import compare, outcomes, overview, pws, stunting, trend
+from .selectors import compare, completeness, multiples, outcomes, overview, pws, stunting, trend
+from .selectors.completeness import PeriodChoice
 from .selectors.sums import indicators_with_elements
 from .selectors.values import FACILITY
 
@@ -29,6 +30,7 @@ class Page:
     script: str = ""
     context_name: str = "data"
     form_takes_indicator: bool = False  # the form restricts its choices by the indicator
+    chooses_period: bool = False  # no month in the URL: open on the latest complete month
 
 
 @dataclass
@@ -39,6 +41,7 @@ class Result:
     form: forms.DashboardForm
     data: object | None = None
     indicator: Indicator | None = None
+    period_choice: PeriodChoice | None = None
     extra: dict = field(default_factory=dict)
 
     @property
@@ -57,6 +60,7 @@ class Result:
             "page": self.page.name,
             "page_keep": self.page.keep,
             "page_script": self.page.script,
+            "period_choice": self.period_choice,
             **self.extra,
         }
 
@@ -81,8 +85,26 @@ def build(name: str, *, user, params, indicator: Indicator | None = None) -> Res
     except AreaError as error:
         result.area_error = str(error)
     if result.area is not None and form.is_valid():
+        if page.chooses_period and form.cleaned_data.get("period") is None:
+            result.period_choice = _choose_period(result.area, form)
         result.data = page.build(result, result.area, form)
     return result
+
+
+def _choose_period(area: Area, form: forms.DashboardForm) -> PeriodChoice:
+    """The latest month complete enough for the area as filtered (shown in the picker)."""
+    facilities = area.facilities
+    if hasattr(form, "filter_facilities"):
+        facilities = form.filter_facilities(facilities)
+    choice = completeness.latest_complete_month(
+        facilities=facilities,
+        until=forms.this_month(),
+        statuses=form.statuses,
+        network=area.network,
+    )
+    form.cleaned_data["period"] = choice.month
+    form.show_period(choice.month)
+    return choice
 
 
 def _annotations(area: Area, start, end):
@@ -119,6 +141,20 @@ def _trend(result, area, form):
         network=area.network,
         districts=area.whole_districts,
         annotations=_annotations(area, start, end),
+        include_incomplete=form.cleaned_data["include_incomplete"],
+    )
+
+
+def _multiples(result, area, form):
+    return multiples.facility_multiples(
+        indicator=result.indicator,
+        facilities=area.facilities,
+        start=form.cleaned_data["start"],
+        end=form.cleaned_data["end"],
+        chart=form.cleaned_data["chart"],
+        statuses=form.statuses,
+        network=area.network,
+        include_incomplete=form.cleaned_data["include_incomplete"],
     )
 
 
@@ -182,12 +218,13 @@ PAGES = {
             _overview,
             "include_submitted period span rows type",
             context_name="overview",
+            chooses_period=True,
         ),
         Page(
             "trend",
             forms.TrendForm,
             _trend,
-            "include_submitted start end chart",
+            "include_submitted include_incomplete start end chart",
             script="trend",
             context_name="series",
             form_takes_indicator=True,
@@ -199,8 +236,17 @@ PAGES = {
             "include_submitted period span overdispersion",
             script="compare",
             context_name="comparison",
+            chooses_period=True,
         ),
-        Page("pws", forms.PwsForm, _pws, "include_submitted period", "pws_kia", "pws"),
+        Page(
+            "pws",
+            forms.PwsForm,
+            _pws,
+            "include_submitted period",
+            "pws_kia",
+            "pws",
+            chooses_period=True,
+        ),
         Page(
             "deaths_referrals",
             forms.RangeForm,
@@ -210,6 +256,15 @@ PAGES = {
         ),
         Page(
             "stunting", forms.StuntingForm, _stunting, "include_submitted period span", "stunting"
+        ),
+        Page(
+            "multiples",
+            forms.TrendForm,
+            _multiples,
+            "include_submitted include_incomplete start end chart",
+            script="multiples",
+            context_name="multiples",
+            form_takes_indicator=True,
         ),
     )
 }

@@ -7,7 +7,8 @@ The methods follow section 6 ("QI statistics") of the project domain reference (
 * run charts with Anhøj rules (as in qicharts2) or IHI rules;
 * p, u, I and Laney p' control charts with qicharts2 semantics for ``excluded`` points,
   frozen ``baseline`` and ``phases``;
-* the NHS England "Making Data Count" variation and assurance summary;
+* the NHS England "Making Data Count" variation and assurance summary and per-point
+  types, with the rules of the R package NHSRplotthedots;
 * funnel plots with normal, exact binomial (Spiegelhalter 2005) and over-dispersed limits;
 * Wilson intervals, modified z-scores for data validation, and binomial helpers.
 
@@ -33,6 +34,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from statistics import NormalDist, fmean, median
 
 Number = int | float
@@ -43,7 +45,8 @@ Z_998 = 3.090232
 I_CHART_FACTOR = 2.66
 # d2 for moving ranges of two points, used for Laney's sigma_z (qicharts2 / Laney 2002).
 D2 = 1.128
-# Nelson (1982) screen for moving ranges: drop moving ranges >= 3.267 × mean moving range.
+# Nelson (1982) screen for moving ranges: drop moving ranges >= 3.267 × mean moving range
+# (NHSRplotthedots keeps ``mr < 3.267 * amr``, one pass).
 MR_SCREEN_FACTOR = 3.267
 
 RULES_ANHOEJ = "anhoej"
@@ -55,9 +58,17 @@ SIGNAL_FEW_CROSSINGS = "few_crossings"  # Anhøj: fewer crossings than qbinom(0.
 SIGNAL_IHI_SHIFT = "ihi_shift"  # IHI: >= 6 points on one side of the median
 SIGNAL_IHI_TREND = "ihi_trend"  # IHI: >= 5 points all going up or all going down
 SIGNAL_OUTSIDE_LIMITS = "outside_limits"  # a point beyond the 3-sigma limits
-SIGNAL_TWO_OF_THREE = "two_of_three_beyond_2sigma"  # Making Data Count
+# Making Data Count: 2 of 3 in a row close to the limits (beyond 2 sigma, within 3 sigma)
+SIGNAL_TWO_OF_THREE = "two_of_three_beyond_2sigma"
 SIGNAL_SHIFT_7 = "shift_7"  # Making Data Count: >= 7 points on one side of the centre
 SIGNAL_TREND_7 = "trend_7"  # Making Data Count: >= 7 points rising or falling
+
+# Making Data Count rules in order of precedence: the first that covers a point decides
+# whether it is an improvement or a concern (NHSRplotthedots' ptd_special_cause_type).
+MDC_RULES = (SIGNAL_OUTSIDE_LIMITS, SIGNAL_TREND_7, SIGNAL_TWO_OF_THREE, SIGNAL_SHIFT_7)
+# NHSRplotthedots warns of "trial limits" for phases of fewer points than this
+# (ptd_add_short_group_warnings); the icons are still shown.
+MDC_TRIAL_LIMITS_POINTS = 12
 
 UP = "up"
 DOWN = "down"
@@ -199,13 +210,37 @@ class ControlChart:
 
 
 @dataclass(frozen=True)
+class MdcPoint:
+    """Making Data Count result for one chart point (see :func:`mdc_point_types`).
+
+    ``index`` is the point's index in the chart; ``point_type`` is one of
+    ``VARIATION_IMPROVEMENT``, ``VARIATION_CONCERN``, ``VARIATION_COMMON`` or
+    ``VARIATION_NOT_EVALUATED`` (excluded, missing, or no centre line). ``rules`` lists the
+    code of every rule whose pattern covers the point, in precedence order (``MDC_RULES``:
+    ``outside_limits``, ``trend_7``, ``two_of_three_beyond_2sigma``, ``shift_7``); ``rule``
+    is the first of them, the one that decides the label, and ``direction`` its direction
+    (``"up"``: above the centre line or rising; ``"down"``). ``rules`` is empty and
+    ``rule``/``direction`` are ``None`` for common-cause and not-evaluated points.
+    """
+
+    index: int
+    point_type: str
+    rules: tuple[str, ...]
+    rule: str | None
+    direction: str | None
+
+
+@dataclass(frozen=True)
 class VariationAssurance:
     """NHS "Making Data Count" summary marks (see :func:`variation_assurance`).
 
-    ``variation`` is one of ``VARIATION_*``; ``rule`` is the code of the rule that decided
-    it (``None`` for common cause); ``signals`` lists every rule touching the latest point
-    with its index range; ``latest_index`` is the index of the point evaluated.
-    ``assurance`` is one of ``ASSURANCE_*``.
+    ``variation`` is one of ``VARIATION_*`` (the latest point's ``point_type``); ``rule`` is
+    the code of the rule that decided it (``None`` for common cause); ``signals`` lists every
+    rule covering the latest point, in precedence order, each spanning its whole pattern;
+    ``latest_index`` is the index of the latest evaluated point. ``assurance`` is one of
+    ``ASSURANCE_*``. ``points`` holds :func:`mdc_point_types` for every chart point (the
+    same evaluation the marks come from); ``trial_limits`` is True when the latest point's
+    phase has fewer than ``MDC_TRIAL_LIMITS_POINTS`` (12) evaluated points.
     """
 
     variation: str
@@ -213,6 +248,8 @@ class VariationAssurance:
     signals: tuple[Signal, ...]
     latest_index: int | None
     assurance: str
+    points: tuple[MdcPoint, ...] = ()
+    trial_limits: bool = False
 
 
 @dataclass(frozen=True)
@@ -516,15 +553,37 @@ def _runs_analysis(
     return summary, signals, flagged
 
 
+def _mean(xs: Sequence[float]) -> float:
+    """Correctly rounded arithmetic mean (the exact sum divided by n, rounded once).
+
+    R's ``mean()`` accumulates in long double with a correction pass, which gives this
+    result; ``statistics.fmean`` rounds twice (e.g. fmean([0.1, 0.2, 0.3]) is
+    0.19999999999999998, R gives 0.2), which would move a point that is exactly on the
+    mean off it."""
+    return float(sum(map(Fraction, xs), Fraction(0)) / len(xs))
+
+
 def _mean_moving_range(values: Sequence[float], screen: bool) -> float | None:
+    """Mean moving range of consecutive ``values``; with ``screen`` (NHSRplotthedots'
+    ``screen_outliers``, Nelson 1982) moving ranges >= 3.267 × the mean are dropped and the
+    rest averaged again (one pass: R keeps ``mr < 3.267 * amr``).
+
+    ``None`` without a moving range. Screening a series whose moving ranges are all 0 drops
+    them all (0 < 0 is false), so it has no mean moving range and no limits, as in
+    NHSRplotthedots and qicharts2 (R's mean of nothing is NaN)."""
     mrs = [abs(b - a) for a, b in zip(values, values[1:], strict=False)]
     if not mrs:
         return None
-    amr = fmean(mrs)
+    amr = _mean(mrs)
     if screen:
         kept = [mr for mr in mrs if mr < MR_SCREEN_FACTOR * amr]
-        amr = fmean(kept) if kept else amr
+        return _mean(kept) if kept else None
     return amr
+
+
+def _sigma_widths(sd: float) -> tuple[float, float]:
+    """(3-sigma, 2-sigma) half-widths of the limits for a 1-sigma width ``sd``."""
+    return 3 * sd, 2 * sd
 
 
 def _clip(x: float | None, low: float | None, high: float | None) -> float | None:
@@ -551,8 +610,10 @@ def _build_chart(
     """Shared engine of the control charts.
 
     ``phase_fn(base)`` receives the baseline indices of a phase and returns
-    ``(centre, sigma_of_index, extras)`` where ``sigma_of_index(i)`` is the 1-sigma width at
-    point i (``None`` for no limits) and ``extras`` holds PhaseSummary keyword arguments.
+    ``(centre, widths_of_index, extras)`` where ``widths_of_index(i)`` is the pair of
+    half-widths (3-sigma, 2-sigma) at point i (``None`` for no limits) and ``extras`` holds
+    PhaseSummary keyword arguments. (Half-widths rather than one sigma let the I chart use
+    NHSRplotthedots' exact arithmetic, mean ± 2.66 × mean moving range.)
     """
     _check_baseline(baseline)
     excl = _excluded_set(excluded)
@@ -561,20 +622,21 @@ def _build_chart(
     signals: list[Signal] = []
     for ph, (start, stop) in enumerate(_phase_bounds(len(values), phases)):
         base = _base_indices(start, stop, values, excl, baseline)
-        centre, sigma_of, extras = phase_fn(base)
+        centre, widths_of, extras = phase_fn(base)
         seq = [(i, v) for i in range(start, stop) if i not in excl and (v := values[i]) is not None]
         runs, run_signals, flagged = _runs_analysis(seq, centre, ph, RULES_ANHOEJ)
         base_set = set(base)
         for i in range(start, stop):
             v = values[i]
-            sd = sigma_of(i) if (v is not None and centre is not None) else None
-            if sd is None:
+            widths = widths_of(i) if (v is not None and centre is not None) else None
+            if widths is None:
                 lcl = ucl = lcl2 = ucl2 = None
             else:
-                lcl = _clip(centre - 3 * sd, clip_low, clip_high)
-                ucl = _clip(centre + 3 * sd, clip_low, clip_high)
-                lcl2 = _clip(centre - 2 * sd, clip_low, clip_high)
-                ucl2 = _clip(centre + 2 * sd, clip_low, clip_high)
+                w3, w2 = widths
+                lcl = _clip(centre - w3, clip_low, clip_high)
+                ucl = _clip(centre + w3, clip_low, clip_high)
+                lcl2 = _clip(centre - w2, clip_low, clip_high)
+                ucl2 = _clip(centre + w2, clip_low, clip_high)
             special = i not in excl and v is not None and lcl is not None and (v > ucl or v < lcl)
             if special:
                 direction = UP if v > ucl else DOWN
@@ -739,7 +801,7 @@ def p_chart(
     def phase_fn(base: list[int]):
         cl = _pooled_centre(base, ys, ns)
         var = max(0.0, cl * (1 - cl)) if cl is not None else 0.0
-        return cl, lambda i: math.sqrt(var / ns[i]), {}
+        return cl, lambda i: _sigma_widths(math.sqrt(var / ns[i])), {}
 
     return _build_chart(
         "p",
@@ -768,7 +830,7 @@ def u_chart(
 
     def phase_fn(base: list[int]):
         cl = _pooled_centre(base, ys, ns)
-        return cl, lambda i: math.sqrt(cl / ns[i]), {}
+        return cl, lambda i: _sigma_widths(math.sqrt(cl / ns[i])), {}
 
     return _build_chart(
         "u",
@@ -792,23 +854,28 @@ def i_chart(
     lower_bound: float | None = None,
 ) -> ControlChart:
     """I (XmR) chart: CL = mean of the phase's baseline points; limits
-    CL ± 2.66 × mean moving range (2-sigma lines at ± 2/3 of that, as NHSRplotthedots).
+    CL ± 2.66 × mean moving range and "close to the limits" (2-sigma) lines at
+    CL ± 2 × (2.66 / 3) × mean moving range, computed exactly as NHSRplotthedots'
+    ``ptd_spc_standard`` does.
 
     Moving ranges are taken between consecutive baseline points (excluded and missing
-    points are skipped). ``screen_moving_ranges`` drops moving ranges >= 3.267 × their mean
-    before averaging again (Nelson 1982; qicharts2's default, off here to match domain.md).
-    ``lower_bound`` clips the lower limits (e.g. 0 for a rate). A phase with fewer than two
-    baseline values has a centre line but no limits.
+    points are skipped, as if those rows were not there). ``screen_moving_ranges`` drops
+    moving ranges >= 3.267 × their mean before averaging again, one pass (Nelson 1982;
+    NHSRplotthedots' ``screen_outliers = TRUE`` default and qicharts2's behaviour; off by
+    default here to match domain.md, on for the Making Data Count summary marks). The centre
+    always uses every baseline point. ``lower_bound`` clips the lower limits (e.g. 0 for a
+    rate). A phase with fewer than two baseline values has a centre line but no limits.
     """
     vals = [_as_float(v) for v in values]
+    close_factor = 2 * (I_CHART_FACTOR / 3)  # NHSRplotthedots' ``limitclose``
 
     def phase_fn(base: list[int]):
         xs = [vals[i] for i in base]
         if not xs:
             return None, lambda i: None, {}
         amr = _mean_moving_range(xs, screen_moving_ranges)  # type: ignore[arg-type]
-        sd = None if amr is None else I_CHART_FACTOR * amr / 3
-        return fmean(xs), lambda i: sd, {"mean_moving_range": amr}  # type: ignore[arg-type]
+        widths = None if amr is None else (I_CHART_FACTOR * amr, close_factor * amr)
+        return _mean(xs), lambda i: widths, {"mean_moving_range": amr}  # type: ignore[arg-type]
 
     return _build_chart(
         "i",
@@ -853,7 +920,7 @@ def laney_p_chart(
             sigma_z = None if amr is None else amr / D2
         factor = 1.0 if sigma_z is None else sigma_z
         extras = {"sigma_z": sigma_z, "mean_moving_range": amr}
-        return cl, lambda i: math.sqrt(var / ns[i]) * factor, extras
+        return cl, lambda i: _sigma_widths(math.sqrt(var / ns[i]) * factor), extras
 
     return _build_chart(
         "laney_p",
@@ -870,115 +937,214 @@ def laney_p_chart(
 # --------------------------------------------------------------------------- Making Data Count
 
 
+def _mdc_phases(chart: ControlChart | RunChart) -> list[list[ChartPoint]]:
+    """The evaluated points of each phase (included, with a value and a centre line), in
+    index order. Excluded and missing points are left out, as if their rows were not there."""
+    by_phase: dict[int, list[ChartPoint]] = {}
+    for p in chart.points:
+        if not p.excluded and p.value is not None and p.centre is not None:
+            by_phase.setdefault(p.phase, []).append(p)
+    return [by_phase[k] for k in sorted(by_phase)]
+
+
+def _mdc_flags(pts: Sequence[ChartPoint]) -> list[list[tuple[str, str]]]:
+    """(rule, direction) pairs covering each point of one phase, in precedence order.
+
+    A transcription of NHSRplotthedots' ``ptd_spc_standard`` (outside / close to the limits,
+    side of the mean) and ``ptd_special_cause_type`` (``ptd_seven_point_trend``,
+    ``ptd_two_in_three``, ``ptd_seven_point_one_side_mean``, ``ptd_part_of_seven_trend``)
+    applied to the phase's evaluated points.
+    """
+    n = len(pts)
+    ys = [p.value for p in pts]
+    side = [_sign(p.value - p.centre) for p in pts]  # type: ignore[operator]
+    outside = [
+        p.lcl is not None and p.ucl is not None and (p.value > p.ucl or p.value < p.lcl)  # type: ignore[operator]
+        for p in pts
+    ]
+    close = [
+        not out
+        and p.lcl_2sigma is not None
+        and p.ucl_2sigma is not None
+        and (p.value < p.lcl_2sigma or p.value > p.ucl_2sigma)  # type: ignore[operator]
+        for p, out in zip(pts, outside, strict=True)
+    ]
+    steps = [0] + [_sign(ys[i] - ys[i - 1]) for i in range(1, n)]  # type: ignore[operator]
+
+    # Trend: the 7 points ending at i each strictly above (below) the one before; a point
+    # is part of a trend when one ends at it or at one of the 6 points after it.
+    trend_end = [i >= 6 and abs(sum(steps[i - 5 : i + 1])) == 6 for i in range(n)]
+    in_trend = [any(trend_end[i : i + 7]) for i in range(n)]
+    # Shift: 7 points in a row on the same side of the mean (a point on the mean breaks it).
+    shift_end = [
+        i >= 6 and side[i] != 0 and all(side[j] == side[i] for j in range(i - 6, i))
+        for i in range(n)
+    ]
+    in_shift = [any(shift_end[i : i + 7]) for i in range(n)]
+
+    # Two of three: the point is close to the limits (beyond 2 sigma, within 3) and in a
+    # window of 3 consecutive points, all on the same side of the mean, with >= 2 close.
+    def window(w: int) -> bool:
+        return (
+            w >= 0 and w + 2 < n and sum(close[w : w + 3]) >= 2 and abs(sum(side[w : w + 3])) == 3
+        )
+
+    in_two = [close[i] and any(window(w) for w in (i - 2, i - 1, i)) for i in range(n)]
+
+    out: list[list[tuple[str, str]]] = []
+    for i in range(n):
+        flags: list[tuple[str, str]] = []
+        if outside[i]:
+            flags.append((SIGNAL_OUTSIDE_LIMITS, UP if side[i] == 1 else DOWN))
+        if in_trend[i]:
+            # As ptd_special_cause_type: the step to the next point when that point is in a
+            # trend too, else the step from the previous point; a flat step reads "falling".
+            step = steps[i + 1] if i + 1 < n and in_trend[i + 1] else steps[i]
+            flags.append((SIGNAL_TREND_7, UP if step == 1 else DOWN))
+        if in_two[i]:
+            flags.append((SIGNAL_TWO_OF_THREE, UP if side[i] > 0 else DOWN))
+        if in_shift[i]:
+            flags.append((SIGNAL_SHIFT_7, UP if side[i] > 0 else DOWN))
+        out.append(flags)
+    return out
+
+
+def _check_direction(direction: str) -> None:
+    if direction not in (UP, DOWN):
+        raise ValueError('direction must be "up" or "down"')
+
+
+def mdc_point_types(chart: ControlChart | RunChart, *, direction: str) -> tuple[MdcPoint, ...]:
+    """Making Data Count point type of every chart point, as NHSRplotthedots computes it.
+
+    Returns one :class:`MdcPoint` per ``chart.points`` entry, in the same order. Each phase
+    is evaluated on its own, over its included points with a value (excluded and missing
+    points are ``not_evaluated`` and are skipped: they neither break nor extend a pattern).
+    A point is special cause when a rule's pattern covers it; the first rule in the order
+    outside the limits, trend of 7, two of three close to the limits, shift of 7 decides
+    its direction, and that direction is improvement when it agrees with ``direction``
+    ("up": higher is better), concern otherwise. The rules are described in
+    :func:`variation_assurance`.
+    """
+    _check_direction(direction)
+    result = {
+        p.index: MdcPoint(p.index, VARIATION_NOT_EVALUATED, (), None, None) for p in chart.points
+    }
+    for pts in _mdc_phases(chart):
+        for p, flags in zip(pts, _mdc_flags(pts), strict=True):
+            if flags:
+                rule, d = flags[0]
+                kind = VARIATION_IMPROVEMENT if d == direction else VARIATION_CONCERN
+                result[p.index] = MdcPoint(p.index, kind, tuple(c for c, _ in flags), rule, d)
+            else:
+                result[p.index] = MdcPoint(p.index, VARIATION_COMMON, (), None, None)
+    return tuple(result[p.index] for p in chart.points)
+
+
+def _latest_signals(
+    pts: Sequence[ChartPoint], flags: Sequence[tuple[str, str]]
+) -> tuple[Signal, ...]:
+    """One Signal per rule covering the last point of ``pts``, spanning its whole pattern."""
+    k = len(pts) - 1
+    last = pts[k]
+    signals = []
+    for code, d in flags:
+        start = k
+        if code == SIGNAL_TREND_7:
+            step = _sign(pts[k].value - pts[k - 1].value)  # type: ignore[operator]
+            while start > 0 and _sign(pts[start].value - pts[start - 1].value) == step:  # type: ignore[operator]
+                start -= 1
+        elif code == SIGNAL_TWO_OF_THREE:
+            start = k - 2
+        elif code == SIGNAL_SHIFT_7:
+            side = _sign(last.value - last.centre)  # type: ignore[operator]
+            while start > 0 and _sign(pts[start - 1].value - pts[start - 1].centre) == side:  # type: ignore[operator]
+                start -= 1
+        signals.append(Signal(code, pts[start].index, last.index, d, k - start + 1, last.phase))
+    return tuple(signals)
+
+
 def variation_assurance(
     chart: ControlChart,
     *,
     direction: str,
     target: float | None = None,
 ) -> VariationAssurance:
-    """NHS England "Making Data Count" variation and assurance icons for a control chart.
+    """NHS England "Making Data Count" variation and assurance icons for a control chart,
+    exactly as the R package NHSRplotthedots computes them (``ptd_spc``,
+    ``ptd_calculate_point_type``, ``ptd_calculate_assurance_type``, ``geom_ptd_icon``).
 
     ``direction`` is ``"up"`` (higher is better) or ``"down"`` (lower is better);
     ``target`` is on the chart's scale (a proportion 0–1 for p charts).
 
-    **Latest point.** The rules are evaluated on the last phase only, over its evaluable
-    points: included (not excluded), with a value and a centre line, in index order (missing
-    and excluded points are skipped, they neither break nor extend a pattern). The *latest
-    point* L is the last of them. Variation is special cause when a rule's pattern
-    *includes L* (the pattern ends at the latest point):
+    **Which points count.** Each phase (a rebase in NHSRplotthedots) is judged on its own
+    centre line and limits. Excluded points (known data errors) and missing months are left
+    out as if they were not there: they are never flagged and they neither break nor extend
+    a pattern. The *latest point* is the last point that is left.
 
-    * ``outside_limits``: L is above its upper or below its lower 3-sigma limit;
-    * ``two_of_three_beyond_2sigma``: L is beyond its 2-sigma line, the three latest points
-      are all on L's side of the centre, and at least two of them are beyond their 2-sigma
-      line on that side (a point beyond 3 sigma counts as beyond 2 sigma);
-    * ``shift_7``: the latest 7 or more points are all on the same side of the centre (a
-      point exactly on the centre breaks the run, as in NHSRplotthedots);
-    * ``trend_7``: the latest 7 or more points are each strictly higher (or lower) than the
-      one before (a repeated value breaks the trend).
+    **Special cause rules**, in order of precedence; every point gets a type (see
+    :func:`mdc_point_types`) and the variation icon is the type of the latest point:
 
-    Each reported :class:`Signal` spans the whole pattern (``start`` = its first point,
-    ``end`` = L). The direction of the first rule in the order above decides the label:
-    above the centre / rising is improvement when ``direction == "up"``, concern otherwise
-    (and the reverse for ``"down"``). No evaluable point → ``not_evaluated``.
+    1. ``outside_limits``: the point is above the upper or below the lower process limit
+       (a point exactly on a limit is inside);
+    2. ``trend_7``: the point belongs to 7 or more points in a row each strictly higher (or
+       each strictly lower) than the one before; two equal values in a row break the trend,
+       and it reads as rising or falling whatever side of the centre line it is on;
+    3. ``two_of_three_beyond_2sigma``: the point is *close to the limits* (beyond the
+       2-sigma line but not beyond the process limit) and, with its neighbours, makes 3
+       points in a row on the same side of the centre line of which at least 2 are close to
+       the limits (a point beyond the process limit does not count as close);
+    4. ``shift_7``: the point belongs to 7 or more points in a row on the same side of the
+       centre line; a point exactly on the centre line breaks the run.
 
-    **Assurance** compares the target with L's 3-sigma limits (the latest limits, as they
-    can vary with the denominator): target on the good side beyond a limit (below the lower
-    limit for "up", above the upper limit for "down") → ``consistently_met``; beyond the
-    limit on the bad side → ``consistently_missed``; between or on the limits →
-    ``hit_and_miss``; no target or no limits → ``none``.
+    The first rule that covers the point gives its direction (above the centre line or
+    rising = up): the same direction as ``direction`` is special cause *improvement*, the
+    opposite is *concern*; no rule is *common cause*. So a rising trend of 7 is an
+    improvement for a higher-is-better indicator even when it starts below the centre line.
+    ``rule`` is that first rule; ``signals`` lists every rule covering the latest point,
+    each from the start of its pattern to the latest point (outside: the point itself;
+    two of three: the latest 3 points). No evaluated point → ``not_evaluated``.
+
+    There is no minimum number of points (NHSRplotthedots shows the icons on any series);
+    ``trial_limits`` is True when the latest point's phase has fewer than 12 points, where
+    NHSRplotthedots captions the chart "trial limits ... will become more reliable as more
+    data is added".
+
+    **Assurance** compares the target with the latest point's process limits: for "up", a
+    target below the lower limit → ``consistently_met`` (the process will pass it every
+    time), above the upper limit → ``consistently_missed``; for "down" the reverse; a target
+    between or on the limits → ``hit_and_miss`` (it will pass some months and fail others).
+    No target, or no limits (a phase with a single value) → ``none``.
     """
-    if direction not in (UP, DOWN):
-        raise ValueError('direction must be "up" or "down"')
-    if not chart.phases:
-        return VariationAssurance(VARIATION_NOT_EVALUATED, None, (), None, ASSURANCE_NONE)
-    last_phase = chart.phases[-1].phase
-    pts = [
-        p
-        for p in chart.points
-        if p.phase == last_phase and not p.excluded and p.value is not None and p.centre is not None
-    ]
-    if not pts:
-        return VariationAssurance(VARIATION_NOT_EVALUATED, None, (), None, ASSURANCE_NONE)
+    _check_direction(direction)
+    points = mdc_point_types(chart, direction=direction)
+    phases = _mdc_phases(chart)
+    if not phases:
+        return VariationAssurance(
+            VARIATION_NOT_EVALUATED, None, (), None, ASSURANCE_NONE, points=points
+        )
+    pts = phases[-1]  # the phase of the latest evaluated point
     last = pts[-1]
-    signals: list[Signal] = []
-
-    # Rule 1: the latest point outside the limits.
-    if last.lcl is not None and last.ucl is not None and not last.lcl <= last.value <= last.ucl:
-        d = UP if last.value > last.ucl else DOWN
-        signals.append(Signal(SIGNAL_OUTSIDE_LIMITS, last.index, last.index, d, 1, last_phase))
-
-    # Rule 2: two of the latest three beyond 2 sigma on the same side (including the latest).
-    def beyond_2sigma(p: ChartPoint, side: int) -> bool:
-        if p.lcl_2sigma is None or p.ucl_2sigma is None:
-            return False
-        return p.value > p.ucl_2sigma if side > 0 else p.value < p.lcl_2sigma
-
-    side = _sign(last.value - last.centre)
-    window = pts[-3:]
-    if (
-        side != 0
-        and len(window) == 3
-        and beyond_2sigma(last, side)
-        and all(_sign(p.value - p.centre) == side for p in window)
-    ):
-        hits = [p for p in window if beyond_2sigma(p, side)]
-        if len(hits) >= 2:
-            d = UP if side > 0 else DOWN
-            signals.append(Signal(SIGNAL_TWO_OF_THREE, hits[0].index, last.index, d, 3, last_phase))
-
-    # Rule 3: a shift of 7 or more on one side of the centre, ending at the latest point.
-    if side != 0:
-        k = len(pts) - 1
-        while k > 0 and _sign(pts[k - 1].value - pts[k - 1].centre) == side:
-            k -= 1
-        if len(pts) - k >= 7:
-            d = UP if side > 0 else DOWN
-            signals.append(
-                Signal(SIGNAL_SHIFT_7, pts[k].index, last.index, d, len(pts) - k, last_phase)
-            )
-
-    # Rule 4: a trend of 7 or more rising or falling points, ending at the latest point.
-    stretches = _monotone_stretches([(p.index, p.value) for p in pts], merge_ties=False)
-    if stretches and stretches[-1][1] == last.index and stretches[-1][3] >= 7:
-        start, end, d, count = stretches[-1]
-        signals.append(Signal(SIGNAL_TREND_7, start, end, UP if d > 0 else DOWN, count, last_phase))
-
-    if signals:
-        first = signals[0]
-        variation = VARIATION_IMPROVEMENT if first.direction == direction else VARIATION_CONCERN
-        rule = first.code
-    else:
-        variation, rule = VARIATION_COMMON, None
+    latest = next(m for m in points if m.index == last.index)
+    signals = _latest_signals(pts, _mdc_flags(pts)[-1])
 
     if target is None or last.lcl is None or last.ucl is None:
         assurance = ASSURANCE_NONE
-    elif target < last.lcl:
-        assurance = ASSURANCE_MET if direction == UP else ASSURANCE_MISSED
     elif target > last.ucl:
         assurance = ASSURANCE_MISSED if direction == UP else ASSURANCE_MET
+    elif target < last.lcl:
+        assurance = ASSURANCE_MET if direction == UP else ASSURANCE_MISSED
     else:
         assurance = ASSURANCE_HIT_AND_MISS
-    return VariationAssurance(variation, rule, tuple(signals), last.index, assurance)
+    return VariationAssurance(
+        latest.point_type,
+        latest.rule,
+        signals,
+        last.index,
+        assurance,
+        points=points,
+        trial_limits=len(pts) < MDC_TRIAL_LIMITS_POINTS,
+    )
 
 
 # --------------------------------------------------------------------------- funnel plots

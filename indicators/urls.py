@@ -12,6 +12,7 @@ urlpatterns = [
     path("dashboards/stunting/", dashboards.stunting, name="stunting"),
     path("dashboards/compare/<str:code>/", dashboards.compare, name="compare"),
     path("dashboards/trend/<str:code>/", dashboards.trend, name="trend"),
+    path("dashboards/facilities/<str:code>/", dashboards.multiples, name="multiples"),
     # --- monthly reporting (indicators/views/reports.py) ---
     path("reports/", reports.report_list, name="report_list"),
     path("reports/completeness/", reports.completeness, name="completeness"),

@@ -19,6 +19,14 @@ from .periods import add_months
 OUTLIER_HISTORY_MONTHS = 12
 
 
+def is_plain_number_text(text: str) -> bool:
+    """The one check on a report value that arrives as text (entry form, API, Excel
+    import), before it is parsed: ASCII only. Python's int() and float() and the regex
+    ``\\d`` also read Arabic-Indic "١٢", full-width "１２" and other Unicode digits and
+    spaces as numbers; a value written so is refused like any text that is not a number."""
+    return text.isascii()
+
+
 @dataclass(frozen=True)
 class Finding:
     severity: str  # "error" or "warning"

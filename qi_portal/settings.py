@@ -63,12 +63,14 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "qi_portal.middleware.ApiBodyLimitMiddleware",  # before anything reads the body
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "qi_portal.middleware.DatabaseUnavailableMiddleware",  # first to see a view's exception
 ]
 
 ROOT_URLCONF = "qi_portal.urls"
@@ -109,6 +111,9 @@ else:
             "NAME": os.environ.get("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
         }
     }
+# A persistent connection the server dropped is replaced at the start of the next request
+# instead of failing it.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache and Celery: Redis when REDIS_URL is set, otherwise local memory and eager tasks.
@@ -133,6 +138,18 @@ else:
     CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = "Asia/Jakarta"
+# A broker that is down must not hold a request: requests publish once, without retries
+# (indicators.tasks.publish), connecting for at most BROKER_CONNECT_TIMEOUT seconds. The
+# worker and beat keep retrying their own connection at start-up.
+BROKER_CONNECT_TIMEOUT = float(os.environ.get("CELERY_BROKER_CONNECT_TIMEOUT", "1"))
+CELERY_BROKER_CONNECTION_TIMEOUT = BROKER_CONNECT_TIMEOUT
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# max_retries 0: one connection attempt per publish; callers that want retries (beat,
+# tasks queued by the worker) get them from task_publish_retry_policy.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": BROKER_CONNECT_TIMEOUT,
+    "max_retries": 0,
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -177,6 +194,12 @@ STORAGES = {
     },
 }
 
+# Request bodies: form and JSON data held in memory at most DATA_UPLOAD_MAX_MEMORY_SIZE
+# (a larger one is refused: 413 JSON under /api/); uploaded files above
+# FILE_UPLOAD_MAX_MEMORY_SIZE go to a temporary file. The Excel import caps files at 5 MB.
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440))
+FILE_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("FILE_UPLOAD_MAX_MEMORY_SIZE", 5_242_880))
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
@@ -215,6 +238,12 @@ X_FRAME_OPTIONS = "DENY"
 # Demo mode shows the "synthetic data" banner; seed_demo switches it on in the database,
 # this only forces it.
 QI_DEMO_BANNER = env_bool("QI_DEMO_BANNER", False)
+
+# A month counts as complete for an area when at least this share of the expected reports
+# is in the figures (approved, or also submitted when the user includes them). Dashboards
+# open on the latest complete month; trend points of incomplete months are drawn hollow and
+# left out of the limits, runs and summary marks.
+QI_COMPLETE_SHARE = float(os.environ.get("QI_COMPLETE_SHARE", "0.8"))
 
 LOGGING = {
     "version": 1,

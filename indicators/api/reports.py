@@ -18,6 +18,7 @@ from facilities.models import Facility
 from ..models import DataValue, MonthlyReport
 from ..periods import format_period, parse_period
 from ..services import reports
+from ..validation import is_plain_number_text
 from .errors import findings_json
 
 
@@ -69,10 +70,19 @@ class ReportCreateSerializer(serializers.Serializer):
     period = PeriodField()
 
 
+class CountField(serializers.IntegerField):
+    """A count as JSON number, or as text with the digits 0–9 (``is_plain_number_text``)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and not is_plain_number_text(data):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class ValuesSerializer(serializers.Serializer):
     version = serializers.IntegerField(min_value=1)
     values = serializers.DictField(
-        child=serializers.IntegerField(min_value=0, max_value=1_000_000, allow_null=True),
+        child=CountField(min_value=0, max_value=1_000_000, allow_null=True),
         required=False,
     )
     comments = serializers.DictField(

@@ -17,6 +17,11 @@ class SeriesAreaSerializer(serializers.Serializer):
     name = serializers.CharField()
 
 
+class PointSignalSerializer(serializers.Serializer):
+    rule = serializers.CharField()
+    text = serializers.CharField()
+
+
 class SeriesPointSerializer(serializers.Serializer):
     period = serializers.CharField(help_text="Month, YYYY-MM")
     label = serializers.CharField()
@@ -29,6 +34,20 @@ class SeriesPointSerializer(serializers.Serializer):
     ucl = serializers.FloatField(allow_null=True)
     special_cause = serializers.BooleanField()
     run_signal = serializers.BooleanField()
+    reported = serializers.IntegerField(
+        allow_null=True, help_text="Reports in this figure (the n of 'n of m reported')"
+    )
+    expected = serializers.IntegerField(
+        allow_null=True, help_text="Reports expected this month, due or not yet due"
+    )
+    not_due = serializers.BooleanField(help_text="The reporting deadline has not passed")
+    complete = serializers.BooleanField(
+        help_text="reported >= complete_threshold x expected, and due"
+    )
+    excluded = serializers.BooleanField(
+        help_text="Left out of the centre line, limits and signals (an incomplete month)"
+    )
+    signals = PointSignalSerializer(many=True, help_text="Every signal covering the point")
 
 
 class SeriesSignalSerializer(serializers.Serializer):
@@ -57,3 +76,7 @@ class SeriesSerializer(serializers.Serializer):
     points = SeriesPointSerializer(many=True)
     signals = SeriesSignalSerializer(many=True)
     annotations = SeriesAnnotationSerializer(many=True)
+    include_incomplete = serializers.BooleanField()
+    complete_threshold = serializers.FloatField(
+        help_text="Share of expected reports that makes a month complete"
+    )

@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
@@ -26,9 +28,17 @@ from facilities.models import Facility, LearningNetwork, NetworkMembership
 from facilities.selectors import member_in_month
 
 from ..models import MonthlyReport
-from ..periods import MONTH, buckets, due_date, first_month_needed, month_range, month_start
+from ..periods import (
+    MONTH,
+    add_months,
+    buckets,
+    due_date,
+    first_month_needed,
+    month_range,
+    month_start,
+)
 from .sums import group_path, in_scope
-from .values import ReportingRates
+from .values import DEFAULT_STATUSES, ReportingRates
 
 # The state of one facility-month, beside the report statuses (draft, submitted, …).
 NOT_DUE, MISSING, NOT_EXPECTED = "not_due", "missing", "not_expected"
@@ -93,9 +103,12 @@ def reporting_rates(
     granularity: str = MONTH,
     network: LearningNetwork | None = None,
     today: dt.date | None = None,
+    statuses: Sequence[str] = DEFAULT_STATUSES,
 ) -> dict[tuple, ReportingRates]:
     """Expected, received, on-time and approved reports per area and bucket, keyed as
-    ``sums.indicator_values_by_period`` (``(bucket,)`` or ``(area id, bucket)``).
+    ``sums.indicator_values_by_period`` (``(bucket,)`` or ``(area id, bucket)``);
+    ``included`` counts the reports in ``statuses`` (those the figures are made of),
+    also in months not yet due.
 
     Two grouped queries whatever the number of facilities or months: facilities counted
     per (area, reporting window, due day[, membership dates]), reports counted per
@@ -144,15 +157,20 @@ def reporting_rates(
             received=Count("id", filter=Q(first_submitted_at__isnull=False)),
             on_time=Count("id", filter=in_time),
             approved=Count("id", filter=Q(status=MonthlyReport.Status.APPROVED)),
+            included=Count("id", filter=Q(status__in=list(statuses))),
         )
         .order_by()
     ):
-        if not is_due(row["period"], row["facility__district__report_due_day"], today):
-            continue
         key = (row[report_path] if report_path else None, row["period"])
+        if not is_due(row["period"], row["facility__district__report_due_day"], today):
+            counted[key].add(ReportingRates(included=row["included"]))
+            continue
         counted[key].add(
             ReportingRates(
-                received=row["received"], on_time=row["on_time"], approved=row["approved"]
+                received=row["received"],
+                on_time=row["on_time"],
+                approved=row["approved"],
+                included=row["included"],
             )
         )
 
@@ -184,6 +202,58 @@ def reporting_rates(
                 total.add(rates)
             result[(key,) if group_by is None else (group_id, key)] = total
     return result
+
+
+# ------------------------------------------------------------------ the month a page opens on
+CHOICE_LOOKBACK = 12  # months searched back for a complete one
+
+
+@dataclass
+class PeriodChoice:
+    """The month a dashboard opens on when the URL names none: the latest month whose
+    reports are complete enough (``ReportingRates.is_complete``), with the newer months
+    passed over and why."""
+
+    month: dt.date
+    rates: ReportingRates
+    share: float
+    found: bool  # False: no month of the look-back was complete; the latest month is shown
+    skipped: list[tuple[dt.date, ReportingRates]] = field(default_factory=list)
+
+    @property
+    def share_percent(self) -> int:
+        return round(self.share * 100)
+
+
+def latest_complete_month(
+    *,
+    facilities: QuerySet[Facility],
+    until: dt.date,
+    statuses: Sequence[str] = DEFAULT_STATUSES,
+    network: LearningNetwork | None = None,
+    share: float | None = None,
+    today: dt.date | None = None,
+) -> PeriodChoice:
+    """The latest month up to ``until`` in which the area's reports are complete enough
+    (two queries, over :data:`CHOICE_LOOKBACK` months)."""
+    share = settings.QI_COMPLETE_SHARE if share is None else share
+    start = add_months(until, -(CHOICE_LOOKBACK - 1))
+    rates = reporting_rates(
+        facilities=facilities,
+        start=start,
+        end=until,
+        network=network,
+        today=today,
+        statuses=statuses,
+    )
+    skipped = []
+    for month in reversed(month_range(start, until)):
+        month_rates = rates.get((month,), ReportingRates())
+        if month_rates.is_complete(share):
+            return PeriodChoice(month, month_rates, share, True, skipped)
+        if month_rates.facilities_expected:
+            skipped.append((month, month_rates))
+    return PeriodChoice(until, rates.get((until,), ReportingRates()), share, False, skipped)
 
 
 # ----------------------------------------------------------------------------- the grid
@@ -298,7 +368,9 @@ def completeness_grid(
             row.cells.append(cell)
             if not cell.expected:
                 continue
-            rates = ReportingRates(not_due=not cell.due)
+            rates = ReportingRates(
+                not_due=not cell.due, included=int(cell.status in DEFAULT_STATUSES)
+            )
             if cell.due:
                 rates.expected = 1
                 rates.received, rates.on_time = int(cell.received), int(cell.on_time)

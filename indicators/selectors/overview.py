@@ -35,7 +35,19 @@ class OverviewCell:
     current: IndicatorValue
     previous: IndicatorValue
     marks: charts.SummaryMarks
+    completeness: ReportingRates
     pws: str | None = None
+
+    @property
+    def is_partial(self) -> bool:
+        """Some expected reports of the window are not in the figure (or not yet due)."""
+        c = self.completeness
+        return c.included < c.facilities_expected
+
+    @property
+    def over_100(self) -> bool:
+        """Coverage above 100 %: the catchment target (sasaran) is probably too low."""
+        return charts.uses_target_denominator(self.indicator) and (self.current.value or 0) > 100
 
     @property
     def change(self) -> str | None:
@@ -100,6 +112,8 @@ class Overview:
                             "assurance": cell.marks.assurance,
                             "rule": cell.marks.rule_text,
                             "pws": cell.pws,
+                            "partial": cell.is_partial,
+                            "over_100": cell.over_100,
                         }
                         for cell in row.cells
                     ],
@@ -143,20 +157,26 @@ def overview_matrix(
     previous = sums.values(start=window.previous_start, end=window.previous_end, granularity=TOTAL)
     series = sums.values(start=series_start, end=window.end, granularity=MONTH)
     ytd = sums.values(start=dt.date(window.end.year, 1, 1), end=window.end, granularity=YTD)
-    completeness = reporting_rates(
+    monthly_rates = reporting_rates(
         facilities=facilities,
-        start=window.start,
+        start=min(window.start, series_start),
         end=window.end,
         group_by=level,
-        granularity=TOTAL,
         network=network,
+        statuses=statuses,
     )
     months = month_range(series_start, window.end)
+    window_months = month_range(window.start, window.end)
     before = add_months(window.end, -1)
     empty = no_values(indicators)
     rows = []
     for area in names:
         key = area["id"]
+        rates = [monthly_rates.get((key, m), ReportingRates()) for m in months]
+        excluded = charts.incomplete_months(rates)  # judged only on complete months
+        completeness = ReportingRates()
+        for m in window_months:
+            completeness.add(monthly_rates.get((key, m), ReportingRates()))
         cells = []
         for indicator in indicators:
             code = indicator.code
@@ -165,13 +185,15 @@ def overview_matrix(
                 indicator=indicator,
                 current=current.get((key, window.start), empty)[code],
                 previous=previous.get((key, window.previous_start), empty)[code],
-                marks=charts.summary_marks(indicator, months, monthly),
+                marks=charts.summary_marks(indicator, months, monthly, excluded),
+                completeness=completeness,
             )
             if indicator.is_coverage and window.end.month > 1:
                 cell.pws = charts.pws_status(
                     ytd.get((key, window.end), empty)[code].value,
                     ytd.get((key, before), empty)[code].value,
                     None if indicator.target is None else float(indicator.target),
+                    has_data=monthly[-1].has_data,
                 )
             cells.append(cell)
         rows.append(
@@ -181,7 +203,7 @@ def overview_matrix(
                 name=area["name"],
                 level=level,
                 cells=cells,
-                completeness=completeness.get((key, window.start), ReportingRates()),
+                completeness=completeness,
             )
         )
     _sort_rows(rows, indicators, sort, descending)

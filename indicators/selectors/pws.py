@@ -12,7 +12,7 @@ from facilities.models import Facility, LearningNetwork
 
 from .. import charts
 from ..models import Indicator
-from ..periods import YTD, add_months
+from ..periods import MONTH, YTD, add_months
 from .sums import (
     area_names,
     indicators_with_elements,
@@ -79,6 +79,7 @@ class Pws:
                         for row in self.rows
                     ],
                     "statuses": [row.cells[i].status for row in self.rows],
+                    "over_100": [row.cells[i].above_100 for row in self.rows],
                 }
                 for i, indicator in enumerate(self.indicators)
             ]
@@ -110,6 +111,7 @@ def pws_kia(
         network=network,
     )
     ytd = sums.values(start=january, end=month, granularity=YTD)
+    this_month = sums.values(start=month, end=month, granularity=MONTH)
     before = add_months(month, -1)
     empty = no_values(indicators)
     rows = []
@@ -122,7 +124,8 @@ def pws_kia(
             else:
                 previous = empty[indicator.code]
             target = None if indicator.target is None else float(indicator.target)
-            status = charts.pws_status(now.value, previous.value, target)
+            has_data = this_month.get((area["id"], month), empty)[indicator.code].has_data
+            status = charts.pws_status(now.value, previous.value, target, has_data=has_data)
             cells.append(PwsCell(indicator, now, previous, status, month))
         rows.append(PwsRow(area["id"], area["code"], area["name"], level, cells))
     return Pws(indicators, rows, month, level)

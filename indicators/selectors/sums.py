@@ -14,7 +14,6 @@ rollups instead of the values (:mod:`.rollups`).
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -30,9 +29,9 @@ from facilities.models import (
     Province,
     Subdistrict,
 )
-from facilities.selectors import member_in_month, member_month_filter
+from facilities.selectors import member_month_filter
 
-from ..models import DataElement, DataValue, Indicator
+from ..models import DataElement, DataValue, Indicator, MonthlyReport
 from ..periods import GRANULARITIES, MONTH, buckets, first_month_needed, month_range
 from .rollups import ROLLUP_LEVELS, rollup_sums, rollup_total
 from .values import (
@@ -151,9 +150,11 @@ def indicator_values_by_period(
     has no value (``denominator`` None), never zero.
 
     Catchment-target denominators are annual × fraction / 12 for every month of the
-    bucket (cumulative to month m: m × annual / 12). With ``network``, a facility's values
-    and targets count only for the months it was a member (joined ≤ month end, left empty
-    or ≥ month start), filtered in SQL.
+    bucket (cumulative to month m: the sum of months 1..m), counting each month only the
+    facilities whose report for it is in ``statuses``: a missing report removes that
+    facility's numerator and its target alike. With ``network``, a facility's values and
+    targets count only for the months it was a member (joined ≤ month end, left empty or
+    ≥ month start), filtered in SQL.
 
     Two queries whatever the number of facilities or months: one grouped sum over data
     values, one grouped sum over catchment targets. When ``facilities`` are exactly the
@@ -266,12 +267,13 @@ def monthly_sums(
         start=start,
         end=end,
         group_by=group_by,
+        statuses=statuses,
         network=network,
     )
-    groups = [None] if group_by is None else sorted({key[0] for key in sums} | set(targets))
+    groups = [None] if group_by is None else sorted({key[0] for key in sums | targets})
     cells = {
         group: [
-            _month_sums(indicators, sums.get((group, month)), targets.get(group, ()), month)
+            _month_sums(indicators, sums.get((group, month)), targets.get((group, month), {}))
             for month in months
         ]
         for group in groups
@@ -279,24 +281,18 @@ def monthly_sums(
     return MonthlySums(indicators, group_by, months, cells)
 
 
-def _month_sums(indicators, row, target_rows, month) -> dict[int, tuple[bool, int, Decimal | None]]:
-    """(has data, numerator, denominator) of each indicator for one area and month."""
-    annual: dict[str, int] = defaultdict(int)
-    has_target: set[str] = set()
-    for year, joined, left, kinds in target_rows:
-        if year == month.year and member_in_month(month, joined, left):
-            for kind, total in kinds.items():
-                if total is not None:
-                    annual[kind] += total
-                    has_target.add(kind)
+def _month_sums(indicators, row, targets) -> dict[int, tuple[bool, int, Decimal | None]]:
+    """(has data, numerator, denominator) of each indicator for one area and month;
+    ``targets`` are the annual catchment targets of the facilities whose report is in the
+    figures that month ({kind: sum})."""
     out = {}
     for indicator in indicators:
         if indicator.denominator_target:
-            kind = indicator.denominator_target
+            annual = targets.get(indicator.denominator_target)
             denominator = (
-                Decimal(annual[kind]) * indicator.denominator_target_fraction / 12
-                if kind in has_target
-                else None
+                None
+                if annual is None
+                else Decimal(annual) * indicator.denominator_target_fraction / 12
             )
         else:
             denominator = Decimal(row.get(f"d_{indicator.pk}") or 0) if row else None
@@ -324,34 +320,35 @@ def _value_sums(*, indicators, facilities, start, end, group_by, statuses, netwo
     return {(row[path] if path else None, row["period"]): row for row in rows}
 
 
-def _target_sums(*, indicators, facilities, start, end, group_by, network) -> dict:
-    """{area id or None: [(year, joined, left, {kind: annual sum})]}: one grouped query.
+def _target_sums(*, indicators, facilities, start, end, group_by, statuses, network) -> dict:
+    """{(area id or None, month): {kind: annual sum}}: one grouped query.
 
-    With a network the rows are also grouped by membership dates, so that each month
-    sums only the targets of the facilities that were members then."""
+    Only the facilities whose report is in the figures that month count (a report in
+    ``statuses``; with a network, a member that month), so a missing or unapproved report
+    lowers neither the numerator alone nor the rate."""
     kinds = sorted({i.denominator_target for i in indicators if i.denominator_target})
     if not kinds:
         return {}
     path = group_path(group_by, via_facility=True)
-    group = [path, "year"] if path else ["year"]
-    rows = CatchmentTarget.objects.filter(
-        facility_id__in=facilities.values("pk"), year__gte=start.year, year__lte=end.year
+    group = [path, "period"] if path else ["period"]
+    rows = in_scope(
+        MonthlyReport.objects.filter(period__gte=start, period__lte=end),
+        facilities=facilities,
+        statuses=statuses,
+        network=network,
+        status_field="status",
+    ).filter(facility__targets__year=ExtractYear("period"))
+    rows = (
+        rows.values(*group)
+        .annotate(**{kind: Sum(f"facility__targets__{kind}") for kind in kinds})
+        .order_by()
     )
-    if network is not None:
-        rows = rows.filter(facility__memberships__network=network)
-        group += ["facility__memberships__joined", "facility__memberships__left"]
-    rows = rows.values(*group).annotate(**{kind: Sum(kind) for kind in kinds}).order_by()
-    out: dict = defaultdict(list)
-    for row in rows:
-        out[row[path] if path else None].append(
-            (
-                row["year"],
-                row.get("facility__memberships__joined"),
-                row.get("facility__memberships__left"),
-                {kind: row[kind] for kind in kinds},
-            )
-        )
-    return out
+    return {
+        (row[path] if path else None, row["period"]): {
+            kind: row[kind] for kind in kinds if row[kind] is not None
+        }
+        for row in rows
+    }
 
 
 def element_sums_by_facility_month(

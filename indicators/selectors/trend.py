@@ -12,13 +12,13 @@ from facilities.models import District, Facility, LearningNetwork
 from .. import charts
 from ..models import Indicator
 from ..periods import month_range
-from .sums import (
-    indicator_values_by_period,
-)
+from .completeness import reporting_rates
+from .sums import indicator_values_by_period
 from .values import (
     DEFAULT_STATUSES,
     Annotation,
     IndicatorValue,
+    ReportingRates,
 )
 
 
@@ -57,10 +57,15 @@ def trend(
     network: LearningNetwork | None = None,
     districts: QuerySet[District] | None = None,
     annotations: Sequence[Annotation] = (),
+    include_incomplete: bool = False,
 ) -> charts.Series:
     """Run or control chart of one indicator for an area, with signals in words and the
-    ``annotations`` drawn on it (two queries; the caller supplies the annotations, see
-    ``indicators.annotations``)."""
+    ``annotations`` drawn on it (four queries; the caller supplies the annotations, see
+    ``indicators.annotations``). Each point says how many of the expected reports it is
+    made of; incomplete months are left out of the limits unless ``include_incomplete``."""
+    rates = reporting_rates(
+        facilities=facilities, start=start, end=end, network=network, statuses=statuses
+    )
     months, cells = indicator_series(
         indicator=indicator,
         facilities=facilities,
@@ -70,4 +75,12 @@ def trend(
         network=network,
         districts=districts,
     )
-    return charts.build_series(indicator, months, cells, chart, annotations)
+    return charts.build_series(
+        indicator,
+        months,
+        cells,
+        chart,
+        annotations,
+        rates=[rates.get((m,), ReportingRates()) for m in months],
+        include_incomplete=include_incomplete,
+    )

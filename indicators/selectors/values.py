@@ -10,6 +10,8 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
+
 from .. import stats
 from ..models import Indicator, MonthlyReport
 
@@ -81,6 +83,9 @@ class ReportingRates:
     on_time: int = 0
     approved: int = 0
     not_due: int = 0  # facility-months of the bucket whose due date has not passed
+    # Reports in the figures (status among the statuses asked for, due or not yet due):
+    # "n of m facilities reported" with m = expected + not_due.
+    included: int = 0
 
     @property
     def completeness(self) -> float | None:
@@ -104,6 +109,18 @@ class ReportingRates:
         """Nothing was due yet: shown as "belum jatuh tempo", never as missing."""
         return not self.expected and bool(self.not_due)
 
+    @property
+    def facilities_expected(self) -> int:
+        """Facility-months expected whether due or not (the m of "n of m reported")."""
+        return self.expected + self.not_due
+
+    def is_complete(self, share: float | None = None) -> bool:
+        """Due, and at least ``share`` (default ``settings.QI_COMPLETE_SHARE``) of the
+        expected reports are in the figures. A month not yet due is never complete."""
+        if share is None:
+            share = settings.QI_COMPLETE_SHARE
+        return not self.not_due and self.expected > 0 and self.included >= share * self.expected
+
     def _share(self, count: int) -> float | None:
         return 100 * count / self.expected if self.expected else None
 
@@ -114,6 +131,7 @@ class ReportingRates:
             "on_time": self.on_time,
             "approved": self.approved,
             "not_due": self.not_due,
+            "included": self.included,
             "completeness": self.completeness,
             "timeliness": self.timeliness,
             "approved_share": self.approved_share,
@@ -125,6 +143,7 @@ class ReportingRates:
         self.on_time += other.on_time
         self.approved += other.approved
         self.not_due += other.not_due
+        self.included += other.included
 
 
 @dataclass(frozen=True)

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
 from django.utils import timezone
 
 from facilities.models import RoleAssignment
 
 from ..models import MonthlyReport, Notification
-from ..tasks import send_notification_email
+from ..tasks import publish_on_commit, send_notification_email
 
 Role = RoleAssignment.Role
 
@@ -31,9 +30,7 @@ def notify(report: MonthlyReport, *, kind: str, actor, reason: str) -> None:
         for user in _recipients(report, kind).exclude(pk=actor.pk)
     )
     for notification in notifications:
-        transaction.on_commit(
-            lambda pk=notification.pk: send_notification_email.delay(pk)  # noqa: B023
-        )
+        publish_on_commit(send_notification_email, notification.pk)
 
 
 def notifications_mark_read(*, user, ids=None) -> int:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import BigIntegerField, Case, Count, Q, Sum, When
 
 from ..models import DataValue, DistrictMonthTotal
@@ -45,9 +45,34 @@ _ROLLUP_FIELDS = tuple(
 _HELD = list(DistrictMonthTotal.STATUSES)
 
 
+def _lock_district_month(district_id: int, period: dt.date) -> None:
+    """Serialise the refreshes of one district-month until the transaction ends.
+
+    Under READ COMMITTED two transactions approving different reports of one
+    district-month would both delete the old rows, then both insert: the second insert
+    breaks ``unique_district_month_element`` and its sums miss the first's report. The
+    lock is taken before the sums are read, so the second waits, then reads the committed
+    values of the first. SQLite serialises writers itself."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        # Two int4 keys; a (theoretical) district id beyond int4 only shares a lock.
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s, %s)",
+            [district_id & 0x7FFFFFFF, period.year * 100 + period.month],
+        )
+
+
 def rollup_refresh(*, district_id: int, period: dt.date) -> int:
     """Recompute one district's totals for one month (called inside the workflow's
-    transaction, so the rollup and the report never disagree)."""
+    transaction, so the rollup and the report never disagree). Concurrent refreshes of
+    one district-month take turns (``_lock_district_month``)."""
+    with transaction.atomic():
+        _lock_district_month(district_id, period)
+        return _refresh(district_id, period)
+
+
+def _refresh(district_id: int, period: dt.date) -> int:
     rows = _rollup_rows(
         DataValue.objects.filter(
             facility__district_id=district_id,

@@ -38,6 +38,12 @@ def trend(request, code):
 
 @require_GET
 @login_required
+def multiples(request, code):
+    return _render(request, "multiples", code)
+
+
+@require_GET
+@login_required
 def compare(request, code):
     return _render(request, "compare", code)
 

@@ -12,8 +12,11 @@
   };
 
   function countAxis(label) {
-    return { beginAtZero: true, ticks: { precision: 0 }, title: { display: true, text: label } };
+    return Q.numberAxis({ beginAtZero: true, ticks: { precision: 0 }, title: { display: true, text: label } });
   }
+
+  // counts in the page language (1.250 / 1,250) in every tooltip line
+  const countLabel = (context) => `${context.dataset.label}: ${Q.formatCount(context.parsed.y)}`;
 
   document.querySelectorAll("canvas.cause-chart").forEach((canvas) => {
     const series = data[canvas.dataset.series];
@@ -28,6 +31,7 @@
     }));
     const options = Q.baseOptions();
     options.interaction = { mode: "index", intersect: false };
+    options.plugins.tooltip = { callbacks: { label: countLabel } };
     options.scales = {
       x: { stacked: true, ticks: { maxRotation: 60, autoSkip: true } },
       y: Object.assign(countAxis(canvas.dataset.yLabel), { stacked: true }),
@@ -40,6 +44,7 @@
     const d = flowCanvas.dataset;
     const options = Q.baseOptions();
     options.interaction = { mode: "index", intersect: false };
+    options.plugins.tooltip = { callbacks: { label: countLabel } };
     options.scales = { x: { ticks: { maxRotation: 60 } }, y: countAxis(d.yLabel) };
     new Chart(flowCanvas, {
       type: "bar",

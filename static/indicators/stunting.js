@@ -34,7 +34,9 @@
     return lines;
   }
 
-  const percentAxis = { beginAtZero: true, suggestedMax: 30, title: { display: true, text: "%" } };
+  const percentAxis = Q.numberAxis({ beginAtZero: true, suggestedMax: 30, title: { display: true, text: "%" } });
+  // values in the page language (12,5 / 12.5) in every tooltip line
+  const valueLabel = (context) => `${context.dataset.label}: ${Q.formatNumber(context.parsed.y)}`;
 
   const barCanvas = document.getElementById("chart-subdistricts");
   if (barCanvas) {
@@ -44,11 +46,15 @@
     options.interaction = { mode: "index", intersect: false };
     options.plugins.tooltip = {
       callbacks: {
+        label: valueLabel,
         afterBody(items) {
           const row = rows[items[0].dataIndex];
-          const counts = `${row.numerator} / ${Q.formatNumber(row.denominator, 0)}`;
+          const counts = `${Q.formatCount(row.numerator)} / ${Q.formatCount(row.denominator)}`;
           if (row.value === null) return `${counts} (${d.lowLabel})`;
-          return row.interval ? `${counts}; 95% CI ${row.interval[0]}–${row.interval[1]}%` : counts;
+          if (!row.interval) return counts;
+          // data-interval-label: "95% Wilson interval" in the page language
+          const interval = `${Q.formatNumber(row.interval[0])}–${Q.formatNumber(row.interval[1])}%`;
+          return `${counts}; ${Q.word(barCanvas, "intervalLabel", "95%")} ${interval}`;
         },
       },
     };
@@ -77,10 +83,11 @@
     options.interaction = { mode: "index", intersect: false };
     options.plugins.tooltip = {
       callbacks: {
+        label: valueLabel,
         afterBody(items) {
           const point = points[items[0].dataIndex];
           if (point.measured === null) return "";
-          const counts = `${point.numerator} / ${Q.formatNumber(point.measured, 0)}`;
+          const counts = `${Q.formatCount(point.numerator)} / ${Q.formatCount(point.measured)}`;
           return point.low_n ? `${counts} (${d.lowLabel})` : counts;
         },
       },
@@ -88,13 +95,13 @@
     options.scales = {
       x: { ticks: { maxRotation: 60 } },
       y: Object.assign({ position: "left" }, percentAxis),
-      measured: {
+      measured: Q.numberAxis({
         position: "right",
         beginAtZero: true,
         grid: { drawOnChartArea: false },
         ticks: { precision: 0 },
         title: { display: true, text: d.measuredLabel },
-      },
+      }),
     };
     new Chart(trendCanvas, {
       type: "bar",

@@ -1,8 +1,12 @@
 """Scoping matrix: each role sees exactly its scope; an outsider sees nothing."""
 
+from django.contrib import admin
 from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError
-from django.test import TestCase
+from django.forms.models import model_to_dict
+from django.test import RequestFactory, TestCase
+from django.urls import reverse
 
 from facilities.models import District, Facility, LearningNetwork, RoleAssignment
 from indicators.models import MonthlyReport
@@ -112,3 +116,37 @@ class RoleAssignmentConstraintTests(WorldMixin, TestCase):
 
     def test_facility_district_follows_its_subdistrict(self):
         self.assertEqual(self.pkm_manna.district, self.bengkulu_selatan)
+
+
+class FacilityCodeTests(WorldMixin, TestCase):
+    """A facility code goes into URLs (/facilities/<code>/, /reports/<code>/<month>/):
+    letters, digits, dot, dash and underscore only, in the model and so in the admin."""
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.build_world()
+
+    def test_codes_that_break_urls_are_refused(self):
+        facility = self.pkm_manna
+        refused = ["P17/01", "P 1701", "P1701?", "P#1701", "P1701%2F", "Pü1701", "P١٧", "..", "-P1"]
+        for code in refused:
+            with self.subTest(code=code):
+                facility.code = code
+                with self.assertRaises(ValidationError) as error:
+                    facility.full_clean()
+                self.assertIn("code", error.exception.message_dict)
+        for code in ["P1701001", "RS-17.01_1"]:
+            with self.subTest(code=code):
+                facility.code = code
+                facility.full_clean()
+                self.assertTrue(reverse("facilities:detail", args=[code]))
+
+    def test_admin_form_refuses_a_slash(self):
+        request = RequestFactory().get("/")
+        request.user = self.admin
+        form_class = admin.site._registry[Facility].get_form(request, obj=self.pkm_manna)
+        data = model_to_dict(self.pkm_manna)
+        data["code"] = "P17/01"
+        form = form_class(data, instance=self.pkm_manna)
+        self.assertFalse(form.is_valid())
+        self.assertEqual(list(form.errors), ["code"])

@@ -182,7 +182,7 @@ class FacilityDetailTests(PermissionMatrixMixin, WorldMixin, TestCase):
         self.assertIsNone(rows["K1_COV"][-1].value)
         # 1 neonatal death in 15 live births: too few, counts are shown
         self.assertTrue(rows["NMR"][-2].show_counts)
-        self.assertContains(response, "1/15")
+        self.assertContains(response, "1 of 15")
 
 
 @time_machine.travel(dt.datetime(2025, 7, 15, 3, 0, tzinfo=dt.UTC))

@@ -133,7 +133,17 @@ class SeriesTests(TestCase):
         ).to_json()
         self.assertEqual(
             set(payload),
-            {"indicator", "chart", "target", "centre_label", "points", "signals", "annotations"},
+            {
+                "indicator",
+                "chart",
+                "target",
+                "centre_label",
+                "points",
+                "signals",
+                "annotations",
+                "include_incomplete",
+                "complete_threshold",
+            },
         )
         self.assertEqual(payload["indicator"]["code"], "BBLR_RATE")
         self.assertEqual(payload["indicator"]["factor"], 100)
@@ -254,3 +264,30 @@ class SummaryMarksTests(TestCase):
         self.assertEqual(marks.rule_text, "")
         self.assertEqual(marks.assurance, stats.ASSURANCE_MET)  # LCL 145.7 % > 100 %
         self.assertEqual(marks.assurance_label, "Target consistently met")
+
+    def test_coverage_marks_screen_moving_ranges_as_nhsrplotthedots(self):
+        # One spike (300 %) no longer widens the I chart limits: moving ranges 10, 20, 10,
+        # 10, 20, 10, 10, 20, 180, 190, 10, 20, 10, 40 (mean 40); 180 and 190 are >= 3.267 ×
+        # 40 and are dropped → 190 / 12 = 15.83. Mean 120 %, limits 120 ± 42.12 =
+        # (77.9 %, 162.1 %): the latest 70 % is below the lower limit. Unscreened the limits
+        # would be 120 ± 106.4 and 70 % common cause (tests/indicators/test_stats_mdc.py).
+        numerators = [110, 100, 120, 110, 100, 120, 110, 100, 120, 300, 110, 100, 120, 110, 70]
+        marks = self.marks(self.k1, [cell(self.k1, n, 100.0) for n in numerators])
+        self.assertEqual(marks.chart, charts.I_CHART)
+        self.assertEqual((marks.variation, marks.rule), (stats.VARIATION_CONCERN, "outside_limits"))
+        self.assertEqual(marks.rule_text, "March 2026 is below the lower control limit")
+        self.assertEqual(marks.assurance, stats.ASSURANCE_HIT_AND_MISS)  # 100 % inside
+        self.assertFalse(marks.trial_limits)
+        # The chart page keeps domain.md's unscreened limits.
+        cells = [cell(self.k1, n, 100.0) for n in numerators]
+        chart, _ = charts.build_chart(self.k1, cells, charts.I_CHART)
+        self.assertAlmostEqual(chart.points[0].lcl, 120 - 2.66 * 40)
+
+    def test_trend_of_seven_decides_before_a_shift(self):
+        # Seven rising points, all below the centre line: NHSRplotthedots tests the trend
+        # before the shift, so rising coverage is an improvement (not a concern for being
+        # below the centre line).
+        numerators = [150, 160, 140, 150, 160, 140, 150, 150, 160, 140] + list(range(120, 134, 2))
+        marks = self.marks(self.k1, [cell(self.k1, n, 100.0) for n in numerators])
+        self.assertEqual((marks.variation, marks.rule), (stats.VARIATION_IMPROVEMENT, "trend_7"))
+        self.assertEqual(marks.rule_text, "7 points in a row rising since November 2025")

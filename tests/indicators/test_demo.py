@@ -4,13 +4,14 @@ import datetime as dt
 import io
 
 import time_machine
-from django.core.management import call_command
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
 from django.db.models import Count
-from django.test import TestCase
+from django.test import TestCase, override_settings
 
 from facilities.models import DemoDataset, Facility, LearningNetwork
 from facilities.services import regions_load
-from indicators.demo import monthly_counts
+from indicators.demo import DEMO_PASSWORD, USERS, monthly_counts
 from indicators.models import DataValue, MonthlyReport
 
 TODAY = dt.date(2026, 11, 25)
@@ -78,7 +79,8 @@ class SeedDemoTests(TestCase):
             MonthlyReport.objects.count(),
             DataValue.objects.count(),
         )
-        call_command("seed_demo", stdout=io.StringIO())
+        with override_settings(DEBUG=True):
+            call_command("seed_demo", stdout=io.StringIO())
         from indicators.demo import demo_seed
 
         second = demo_seed(today=TODAY)
@@ -99,3 +101,47 @@ class SeedDemoTests(TestCase):
             monthly_counts(facility, None, dt.date(2026, m, 1), focus)["K6"] for m in range(1, 6)
         )
         self.assertGreater(after, before)
+
+
+class SeedDemoGuardTests(TestCase):
+    """Without DEBUG (as here: tests run with DEBUG off) seed_demo refuses unless told it is
+    production, and never gives a demo user the README's password."""
+
+    @classmethod
+    def setUpTestData(cls):
+        regions_load()
+
+    def seed(self, *flags):
+        out = io.StringIO()
+        call_command("seed_demo", "--months", "1", "--facilities", "3", *flags, stdout=out)
+        return out.getvalue()
+
+    def test_refuses_without_debug(self):
+        with self.assertRaisesMessage(CommandError, "--i-know-this-is-production"):
+            self.seed()
+        self.assertFalse(Facility.objects.exists())
+        self.assertFalse(get_user_model().objects.exists())
+
+    def test_with_the_flag_new_users_get_random_passwords_shown_once(self):
+        output = self.seed("--i-know-this-is-production")
+        self.assertNotIn(DEMO_PASSWORD, output)
+        printed = dict(
+            line.split() for line in output.split("random passwords")[1].splitlines()[1:]
+        )
+        self.assertEqual(set(printed), {username for username, *_ in USERS})
+        for user in get_user_model().objects.filter(username__in=printed):
+            self.assertFalse(user.check_password(DEMO_PASSWORD), user.username)
+            self.assertTrue(user.check_password(printed[user.username]), user.username)
+        self.assertEqual(len(set(printed.values())), len(printed))
+        again = self.seed("--i-know-this-is-production")
+        self.assertIn("passwords are unchanged", again)
+        admin = get_user_model().objects.get(username="admin")
+        self.assertTrue(admin.check_password(printed["admin"]))
+
+    @override_settings(DEBUG=True)
+    def test_in_development_the_readme_password(self):
+        output = self.seed()
+        self.assertIn(DEMO_PASSWORD, output)
+        self.assertTrue(
+            get_user_model().objects.get(username="admin").check_password(DEMO_PASSWORD)
+        )

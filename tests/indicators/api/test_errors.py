@@ -1,10 +1,14 @@
-"""Service refusals as API responses: 409 conflict, 400 findings or detail, 403, 404."""
+"""Service refusals as API responses: 409 conflict, 400 findings or detail, 403, 404; an
+unreadable or oversized body is JSON too (400, 413), never an HTML page or a 500."""
 
 import datetime as dt
+import json
 
 import time_machine
-from django.test import TestCase
+from django.core.exceptions import RequestDataTooBig
+from django.test import TestCase, override_settings
 
+from indicators.api.errors import exception_handler
 from indicators.models import MonthlyReport
 from tests.factories import ReportFactory, WorldMixin, add_values
 
@@ -105,3 +109,34 @@ class ApiErrorTests(WorldMixin, TestCase):
         self.assertEqual(response.status_code, 404)
         self.assertEqual(self.status_of(self.cilegon_report), "submitted")
         self.assertFalse(self.cilegon_report.values.exists())
+
+    def test_json_nested_too_deeply_is_400_json(self):
+        self.client.force_login(self.kapus_lubuk_pinang)
+        self.client.raise_request_exception = False  # a 500 shows as a 500, not a raise
+        nested = '{"version": 1, "values": ' + "[" * 100_000 + "]" * 100_000 + "}"
+        response = self.client.put(
+            self.url(self.draft, "values/"),
+            nested,
+            content_type="application/json",
+            HTTP_ACCEPT_LANGUAGE="en",
+        )
+        self.assertEqual(response.status_code, 400)
+        self.assertEqual(
+            response.json(), {"detail": "The request body is nested too deeply to be read."}
+        )
+        self.assertEqual(self.draft.values.get(element__code="K1").value, 10)
+
+    def test_malformed_json_is_400_json(self):
+        self.client.force_login(self.kapus_lubuk_pinang)
+        response = self.client.put(
+            self.url(self.draft, "values/"), '{"version": 1,', content_type="application/json"
+        )
+        self.assertEqual(response.status_code, 400)
+        self.assertIn("JSON", response.json()["detail"])
+
+    @override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=1000)
+    def test_a_body_over_the_limit_read_in_the_view_is_413_json(self):
+        # e.g. a chunked request without Content-Length, which the middleware cannot see
+        response = exception_handler(RequestDataTooBig("too big"), {})
+        self.assertEqual(response.status_code, 413)
+        self.assertIn("1,000", json.loads(response.content)["detail"])

@@ -110,3 +110,24 @@ class ReportApiTests(WorldMixin, TestCase):
         ):
             self.assertEqual(self.client.post("/api/v1/reports/", body).status_code, 400)
         self.assertEqual(MonthlyReport.objects.filter(facility=self.pkm_ciwandan).count(), 1)
+
+    def test_digits_other_than_0_to_9_are_refused(self):
+        self.client.force_login(self.kapus_lubuk_pinang)
+        for text in ["١٢", "１２"]:
+            with self.subTest(text=text):
+                response = self.client.put(
+                    self.url(suffix="values/"),
+                    {"version": 1, "values": {"K1": text}},
+                    content_type="application/json",
+                    HTTP_ACCEPT_LANGUAGE="en",
+                )
+                self.assertEqual(response.status_code, 400, response.content)
+                self.assertIn("K1", response.json()["values"])
+        self.assertEqual(self.report.values.get(element__code="K1").value, 10)
+        response = self.client.put(
+            self.url(suffix="values/"),
+            {"version": 1, "values": {"K1": "12"}},
+            content_type="application/json",
+        )
+        self.assertEqual(response.status_code, 200, response.content)
+        self.assertEqual(response.json()["values"]["K1"], 12)

@@ -45,9 +45,33 @@ class SeriesApiTests(WorldMixin, TestCase):
         self.assertAlmostEqual(january["denominator"], 20.0)
         self.assertAlmostEqual(january["value"], 45.0)
         self.assertEqual(data["chart"], "run")
-        self.assertAlmostEqual(data["points"][0]["centre"], 45.0)
+        # the RSUD never reports: 2 of 3 is under the 80 % threshold, so every month is
+        # drawn hollow and left out of the median unless the user includes them
+        self.assertEqual((january["reported"], january["expected"]), (2, 3))
+        self.assertFalse(january["complete"])
+        self.assertTrue(january["excluded"])
+        self.assertIsNone(january["centre"])
         self.assertIsNone(data["points"][5]["value"])  # June only submitted
+        self.assertEqual(data["points"][5]["reported"], 0)
         self.assertEqual(data["annotations"], [])
+        self.assertFalse(data["include_incomplete"])
+        self.assertEqual(data["complete_threshold"], 0.8)
+        judged = self.get(
+            self.dinkes_mukomuko,
+            "indicator=K6_COV&district=17.06&start=2025-01&include_incomplete=1",
+        ).json()
+        self.assertFalse(judged["points"][0]["excluded"])
+        self.assertAlmostEqual(judged["points"][0]["centre"], 45.0)
+
+    def test_a_complete_month_is_judged(self):
+        data = self.get(self.dinkes_mukomuko, "indicator=K6_COV&facility=P1706001").json()
+        january = next(p for p in data["points"] if p["period"] == "2025-01")
+        self.assertEqual((january["reported"], january["expected"]), (1, 1))
+        self.assertTrue(january["complete"])
+        self.assertFalse(january["excluded"])
+        self.assertIsNotNone(january["centre"])
+        june = next(p for p in data["points"] if p["period"] == "2025-06")
+        self.assertFalse(june["complete"])  # submitted, not approved: not in the figure
 
     def test_include_submitted(self):
         query = "indicator=K6_COV&facility=P1706001&start=2025-06&include_submitted=1"

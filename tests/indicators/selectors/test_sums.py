@@ -63,9 +63,13 @@ class IndicatorValuesTests(WorldMixin, TestCase):
         den_codes = {e.code for e in indicator.denominator_elements.all()}
         numerator = sum(v.value for v in values if v.element.code in num_codes)
         if indicator.denominator_target:
+            # only facilities whose report is in the figures that month hold a target
             denominator = sum(
-                Decimal(f.targets.get(year=2025).pregnant) / 12 for f in facilities
-            ) * len(months)
+                Decimal(f.targets.get(year=2025).pregnant) / 12
+                for f in facilities
+                for m in months
+                if MonthlyReport.objects.filter(facility=f, period=m, status__in=statuses).exists()
+            )
         else:
             denominator = sum(v.value for v in values if v.element.code in den_codes)
         if not denominator:
@@ -226,7 +230,15 @@ class GroupedValuesTests(WorldMixin, TestCase):
         den_codes = {e.code for e in indicator.denominator_elements.all()}
         numerator = sum(v.value for v in raw if v.element.code in num_codes)
         if indicator.denominator_target:
-            denominator = sum(Decimal(self.targets[f]) / 12 for f, _m in cells)
+            # targets only of the facility-months whose report is in the figures
+            included = set(
+                MonthlyReport.objects.filter(status__in=statuses).values_list(
+                    "facility_id", "period"
+                )
+            )
+            denominator = sum(
+                Decimal(self.targets[f]) / 12 for f, m in cells if (f, m) in included
+            )
         else:
             denominator = Decimal(sum(v.value for v in raw if v.element.code in den_codes))
         if not denominator:
@@ -317,7 +329,8 @@ class GroupedValuesTests(WorldMixin, TestCase):
             for indicator in self.indicators:
                 got = result[(month,)][indicator.code]
                 self.assert_matches(got, indicator, members, [month], ["approved"], network=True)
-        # the whole period at once, by facility: the leaver's targets count for 3 months
+        # the whole period at once, by facility: the leaver's targets count for its member
+        # months (March to May) that have an approved report
         by_facility = indicator_values_by_period(
             indicators=self.indicators,
             facilities=Facility.objects.filter(pk__in=members),
@@ -328,7 +341,17 @@ class GroupedValuesTests(WorldMixin, TestCase):
             network=self.network_cilegon,
         )
         k1 = by_facility[(self.pkm_kota_mukomuko.pk, self.MONTHS[0])]["K1_COV"]
-        self.assertEqual(k1.denominator, Decimal(self.targets[self.pkm_kota_mukomuko.pk]) / 12 * 3)
+        approved_member_months = MonthlyReport.objects.filter(
+            facility=self.pkm_kota_mukomuko,
+            status="approved",
+            period__gte=dt.date(2025, 3, 1),
+            period__lte=dt.date(2025, 5, 1),
+        ).count()
+        self.assertGreater(approved_member_months, 0)
+        self.assertEqual(
+            k1.denominator,
+            Decimal(self.targets[self.pkm_kota_mukomuko.pk]) / 12 * approved_member_months,
+        )
         for facility_id in members:
             for indicator in self.indicators:
                 got = by_facility[(facility_id, self.MONTHS[0])][indicator.code]

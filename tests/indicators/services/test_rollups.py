@@ -3,8 +3,11 @@ they are exact (whole districts)."""
 
 import datetime as dt
 import random
+import threading
 
+import pytest
 import time_machine
+from django.db import connection
 from django.test import TestCase
 
 from facilities.models import District, Facility, RoleAssignment
@@ -172,3 +175,53 @@ class WholeDistrictTests(WorldMixin, TestCase):
         )
         user = type(self.dinkes_mukomuko).objects.get(pk=self.dinkes_mukomuko.pk)
         self.assertIsNone(self.whole(user, district="17.06"))
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL's concurrency")
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_concurrent_approvals_of_one_district_month():
+    """Deadline rush: ten reports of one district-month approved at the same moment by
+    ten requests. Each refresh of the rollup waits for the others (advisory lock), so all
+    succeed and the rollup equals a recomputation from the values."""
+    world = type("World", (WorldMixin,), {})
+    world.build_world()
+    period = dt.date(2025, 3, 1)
+    subdistrict = world.pkm_lubuk_pinang.subdistrict
+    facilities = [world.pkm_lubuk_pinang, world.pkm_kota_mukomuko, world.rsud_mukomuko]
+    facilities += [
+        Facility.objects.create(
+            code=f"P17069{n:02d}", name=f"Puskesmas {n}", type="puskesmas", subdistrict=subdistrict
+        )
+        for n in range(7)
+    ]
+    submitted = []
+    for n, facility in enumerate(facilities):
+        report = ReportFactory(facility=facility, period=period, status="submitted")
+        add_values(report, {"K1": 10 + n, "PF": 5 + n})
+        submitted.append(report)
+
+    start = threading.Barrier(len(submitted))
+    errors = []
+
+    def approve(report):
+        try:
+            start.wait(timeout=10)
+            reports.report_approve(report=report, user=world.dinkes_mukomuko)
+        except Exception as error:  # collected: the assertion below names them
+            errors.append(repr(error))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=approve, args=(r,)) for r in submitted]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert errors == []
+    assert MonthlyReport.objects.filter(period=period, status="approved").count() == 10
+    after = snapshot()
+    rollups.rollups_rebuild()
+    assert after == snapshot()
+    k1 = DistrictMonthTotal.objects.get(district=world.mukomuko, period=period, element__code="K1")
+    assert (k1.approved, k1.approved_reports, k1.submitted_reports) == (145, 10, 0)

@@ -9,10 +9,13 @@ from django.urls import reverse
 
 from facilities.models import NetworkMembership, RoleAssignment
 from indicators import charts, stats
+from indicators.selectors.multiples import GROUPS
 from tests.factories import (
     CatchmentTargetFactory,
     DistrictFactory,
     FacilityFactory,
+    MembershipFactory,
+    NetworkFactory,
     ReportFactory,
     RoleFactory,
     SubdistrictFactory,
@@ -250,18 +253,24 @@ class TrendCompareAndPwsTests(WorldMixin, TestCase):
         # cumulative K1 Jan–May 60 / 50 = 120 %; June 65 / 60 = 108 %: above, falling
         self.assertAlmostEqual(k1.previous.value, 120.0)
         self.assertAlmostEqual(k1.cumulative.value, 65 / 60 * 100)
-        self.assertEqual(k1.status, charts.PWS_KURANG)
+        # above 100 %: the sasaran is too low; never judged "Kurang" or "Baik"
+        self.assertEqual(k1.status, charts.PWS_SASARAN_LOW)
         self.assertTrue(k1.above_100)
         k6 = next(c for c in row.cells if c.indicator.code == "K6_COV")
         self.assertEqual(k6.status, charts.PWS_CUKUP)  # 57/60 below 100 %, rising
         self.assertContains(response, 'data-testid="flag-sasaran"')
 
     def test_pws_statuses(self):
-        self.assertEqual(charts.pws_status(105, 100, 100), charts.PWS_BAIK)
-        self.assertEqual(charts.pws_status(105, 110, 100), charts.PWS_KURANG)
-        self.assertEqual(charts.pws_status(80, 70, 100), charts.PWS_CUKUP)
-        self.assertEqual(charts.pws_status(80, 90, 100), charts.PWS_JELEK)
-        self.assertIsNone(charts.pws_status(80, None, 100))
+        self.assertEqual(charts.pws_status(95, 90, 90), charts.PWS_BAIK)
+        self.assertEqual(charts.pws_status(95, 97, 90), charts.PWS_KURANG)
+        self.assertEqual(charts.pws_status(80, 70, 90), charts.PWS_CUKUP)
+        self.assertEqual(charts.pws_status(80, 85, 90), charts.PWS_JELEK)
+        self.assertEqual(charts.pws_status(100, 100, 90), charts.PWS_BAIK)  # 100 % is real
+        self.assertEqual(charts.pws_status(100.1, 90, 90), charts.PWS_SASARAN_LOW)
+        self.assertIsNone(charts.pws_status(80, None, 90))
+        # a month without any report in the figures is never judged
+        self.assertEqual(charts.pws_status(80, 85, 90, has_data=False), charts.PWS_NO_DATA)
+        self.assertEqual(charts.pws_status(None, None, 90, has_data=False), charts.PWS_NO_DATA)
 
 
 @time_machine.travel(NOW)
@@ -271,12 +280,14 @@ class QueryCountTests(TestCase):
     # 6 on every page: session, user, role assignments, demo banner, area, networks menu;
     # then indicators with their elements (3), value sums and target sums (2), plus:
     # overview: area names, reports received, facilities expected; PWS-KIA: area names;
-    # trend: the indicator menu; compare: the indicator menu and facility names.
+    # trend: the indicator menu, reports received and expected per month; compare: the
+    # indicator menu and facility names. Without a month in the URL, overview, PWS-KIA and
+    # compare add 2 to find the latest complete month (reports received and expected).
     EXPECTED = {
-        OVERVIEW: 14,
-        PWS: 12,
-        trend_url(): 12,
-        compare_url(): 13,
+        OVERVIEW: 16,
+        PWS: 14,
+        trend_url(): 14,
+        compare_url(): 15,
     }
 
     @classmethod
@@ -303,3 +314,163 @@ class QueryCountTests(TestCase):
                 with self.assertNumQueries(expected, msg=page):
                     response = self.client.get(f"{page}?{query}")
         self.assertEqual(len(response.context["comparison"].rows), 50)
+
+
+# --------------------------------------------------------------------------- per facility
+
+
+def multiples_url(code="K6_COV"):
+    return reverse("indicators:multiples", args=[code])
+
+
+@time_machine.travel(NOW)
+class MultiplesPermissionTests(PermissionMatrixMixin, WorldMixin, TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.build_world()
+        seed_reports(cls.all_facilities)
+        cls.network_mukomuko = NetworkFactory(name="Jejaring Mukomuko", slug="jejaring-mukomuko")
+        MembershipFactory(network=cls.network_mukomuko, facility=cls.pkm_lubuk_pinang)
+
+    def test_district_user_in_and_out_of_the_district(self):
+        self.assert_matrix(
+            f"{multiples_url()}?district=17.06",
+            allowed=[self.dinkes_mukomuko, self.provinsi_bengkulu, self.admin],
+            denied=[self.outsider],
+        )
+        for query in ("district=36.72", "facility=P3672004", "province=36"):
+            self.assert_status(self.dinkes_mukomuko, f"{multiples_url()}?{query}", 404)
+        # others who see part of the district get only the facilities in their scope
+        for user, codes in (
+            (self.kapus_lubuk_pinang, ["P1706001"]),
+            (self.coach_cilegon, ["P1706002"]),
+        ):
+            response = self.assert_status(user, f"{multiples_url()}?district=17.06", 200)
+            self.assertEqual([r.code for r in response.context["multiples"].facilities], codes)
+
+    def test_facility_user_sees_only_the_own_facility(self):
+        self.assert_matrix(
+            f"{multiples_url()}?facility=P1706001",
+            allowed=[self.kapus_lubuk_pinang, self.dinkes_mukomuko],
+            denied=[self.coach_cilegon, self.outsider],
+        )
+        self.assert_status(self.kapus_lubuk_pinang, f"{multiples_url()}?facility=P1706002", 404)
+
+    def test_coach_in_and_out_of_the_network(self):
+        self.assert_matrix(
+            f"{multiples_url()}?network=cqi-cilegon",
+            allowed=[self.coach_cilegon, self.national_viewer, self.admin],
+            denied=[self.kapus_lubuk_pinang, self.outsider],
+        )
+        self.assert_status(self.coach_cilegon, f"{multiples_url()}?network=jejaring-mukomuko", 404)
+        self.assert_status(self.coach_cilegon, f"{multiples_url()}?facility=P1706001", 404)
+
+    def test_province_viewer(self):
+        self.assert_matrix(
+            f"{multiples_url()}?province=17",
+            allowed=[self.provinsi_bengkulu, self.national_viewer],
+            denied=[self.outsider],
+        )
+        response = self.assert_status(self.provinsi_bengkulu, f"{multiples_url()}?province=17", 200)
+        self.assertEqual(len(response.context["multiples"].facilities), 4)
+        response = self.assert_status(self.dinkes_mukomuko, f"{multiples_url()}?province=17", 200)
+        self.assertEqual(len(response.context["multiples"].facilities), 3)  # Mukomuko only
+        self.assert_status(self.provinsi_bengkulu, f"{multiples_url()}?province=36", 404)
+
+    def test_unknown_indicator_is_404(self):
+        self.assert_status(self.admin, multiples_url("NO_SUCH_INDICATOR"), 404)
+
+
+@time_machine.travel(NOW)
+class MultiplesPageTests(WorldMixin, TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.build_world()
+        seed_reports([cls.pkm_lubuk_pinang, cls.pkm_ciwandan, cls.pkm_cibeber])
+        seed_reports([cls.pkm_kota_mukomuko], k1=5, k6=3)
+
+    def get(self, user, url):
+        self.client.force_login(user)
+        return self.client.get(url, HTTP_ACCEPT_LANGUAGE="en")
+
+    def test_district_page_has_a_captioned_chart_per_facility(self):
+        query = "district=17.06&start=2025-01&end=2025-06"
+        response = self.get(self.dinkes_mukomuko, f"{multiples_url()}?{query}")
+        rows = response.context["multiples"].facilities
+        # no signal in six flat months: by name, RSUD (no report) last
+        self.assertEqual(
+            [r.name for r in rows],
+            ["Puskesmas Kota Mukomuko", "Puskesmas Lubuk Pinang", "RSUD Mukomuko"],
+        )
+        self.assertContains(response, 'data-testid="trend-link"', count=3)
+        trend = f"{trend_url()}?facility=P1706002&amp;start=2025-01&amp;end=2025-06"
+        self.assertContains(response, f'href="{trend}"')
+        # June: 3 of a monthly sasaran of 120 / 12 = 30 %
+        self.assertContains(response, 'Latest (Jun 2025): <strong data-testid="latest">30.0')
+        self.assertContains(response, "Not enough data · ", count=0)
+        self.assertContains(response, 'data-testid="marks-words"', count=2)
+        self.assertContains(response, 'data-testid="no-data"', count=1)
+        self.assertContains(response, '<canvas data-facility="P1706001"')
+        self.assertEqual(response.context["chart_data"]["y"]["max"], 100.0)  # the target 100 %
+        self.assertContains(response, "multiples.js")
+
+    def test_network_page_lists_its_members(self):
+        response = self.get(self.coach_cilegon, f"{multiples_url('K1_COV')}?network=cqi-cilegon")
+        rows = response.context["multiples"].facilities
+        # Cibeber, Ciwandan and Kota Mukomuko (K1 5 of a monthly sasaran of 120 / 12)
+        self.assertEqual(
+            {r.code: r.latest.numerator for r in rows},
+            {"P3672001": 10, "P3672004": 10, "P1706002": 5},
+        )
+        order = sorted(rows, key=lambda r: (GROUPS.index(r.group), r.name))
+        self.assertEqual([r.code for r in rows], [r.code for r in order])
+        self.assertContains(response, f'href="{trend_url("K1_COV")}?facility=P3672001"')
+
+    def test_trend_and_overview_link_to_the_page(self):
+        response = self.get(self.dinkes_mukomuko, f"{trend_url()}?district=17.06&end=2025-06")
+        self.assertContains(response, f'href="{multiples_url()}?district=17.06&amp;end=2025-06')
+        response = self.get(self.dinkes_mukomuko, f"{OVERVIEW}?district=17.06&period=2025-05")
+        self.assertContains(response, f'href="{multiples_url()}?district=17.06&amp;end=2025-05"')
+
+
+@time_machine.travel(NOW)
+class MultiplesQueryCountTests(TestCase):
+    """The same number of queries with 3 and with 8 facilities, for a district and a network.
+
+    6 on every page (session, user, role assignments, demo banner, area, networks menu),
+    the indicator with its elements (3), the indicator menu, facility names, value sums,
+    target sums, facilities expected and reports received (the last four by facility)."""
+
+    EXPECTED = 15
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.district = DistrictFactory(code="17.09", name="Kabupaten Uji")
+        cls.network = NetworkFactory(slug="jejaring-uji")
+        cls.district_user = RoleFactory(
+            role=RoleAssignment.Role.DISTRICT_STAFF, district=cls.district
+        ).user
+        cls.coach = RoleFactory(role=RoleAssignment.Role.COACH, network=cls.network).user
+
+    def add_facilities(self, count):
+        subdistrict = SubdistrictFactory(district=self.district)
+        facilities = [FacilityFactory(subdistrict=subdistrict) for _ in range(count)]
+        for facility in facilities:
+            MembershipFactory(network=self.network, facility=facility)
+        seed_reports(facilities, k1=9, k6=4)
+
+    def assert_queries(self, facilities):
+        for user, query in (
+            (self.district_user, "district=17.09"),
+            (self.coach, "network=jejaring-uji"),
+        ):
+            self.client.force_login(user)
+            with self.assertNumQueries(self.EXPECTED, msg=query):
+                response = self.client.get(f"{multiples_url()}?{query}")
+            self.assertEqual(len(response.context["multiples"].facilities), facilities)
+
+    def test_query_count_does_not_grow_with_facilities(self):
+        self.add_facilities(3)
+        self.assert_queries(3)
+        self.add_facilities(5)
+        self.assert_queries(8)

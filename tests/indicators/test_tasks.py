@@ -1,0 +1,70 @@
+"""Publishing tasks never fails a request: a broker that is down is logged, the write stays."""
+
+import datetime as dt
+import time
+from contextlib import contextmanager
+
+import time_machine
+from django.test import TestCase
+
+from indicators.models import MonthlyReport, Notification
+from qi_portal.celery import app
+from tests.factories import ReportFactory, WorldMixin, add_values
+
+CLOSED_PORT = "redis://127.0.0.1:1/0"  # nothing listens on port 1: connection refused
+
+
+def _forget_connections():
+    if app._pool is not None:
+        app._pool.force_close_all()
+    app._pool = None
+    app.amqp._producer_pool = None
+    app._backend_cache = None
+    app._local.__dict__.pop("backend", None)
+
+
+@contextmanager
+def broker(url):
+    """The Celery app sending to ``url`` (broker and results), not eagerly: production
+    with REDIS_URL set."""
+    keys = ("broker_url", "result_backend", "task_always_eager")
+    saved = {key: app.conf[key] for key in keys}
+    app.conf.update(broker_url=url, result_backend=url, task_always_eager=False)
+    _forget_connections()
+    try:
+        yield
+    finally:
+        app.conf.update(saved)
+        _forget_connections()
+
+
+@time_machine.travel(dt.datetime(2025, 7, 5, 3, 0, tzinfo=dt.UTC))
+class BrokerDownTests(WorldMixin, TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.build_world()
+        cls.dinkes_mukomuko.email = "dinkes@example.org"  # submit notifies the district
+        cls.dinkes_mukomuko.save()
+        cls.report = ReportFactory(
+            facility=cls.pkm_lubuk_pinang, period=dt.date(2025, 6, 1), status="draft"
+        )
+        add_values(cls.report, {"K1": 20, "K4": 15, "K6": 10, "LAHIR_HIDUP": 12})
+
+    def test_submit_answers_at_once_and_logs_when_the_broker_is_down(self):
+        self.client.force_login(self.kapus_lubuk_pinang)
+        with (
+            broker(CLOSED_PORT),
+            self.assertLogs("indicators.tasks", "ERROR") as logs,
+            self.captureOnCommitCallbacks(execute=True),
+        ):
+            start = time.monotonic()
+            response = self.client.post(f"/api/v1/reports/{self.report.pk}/submit/")
+            elapsed = time.monotonic() - start
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response.json()["status"], "submitted")
+        self.assertLess(elapsed, 3.0)
+        self.assertIn("send_notification_email", logs.output[0])
+        self.report.refresh_from_db()
+        self.assertEqual(self.report.status, MonthlyReport.Status.SUBMITTED)
+        notification = Notification.objects.get(report=self.report, user=self.dinkes_mukomuko)
+        self.assertIsNone(notification.emailed_at)  # in the page, not mailed: the log says so
