@@ -214,6 +214,16 @@ class SummaryMarks:
     trial_limits: bool = False
 
 
+NOT_JUDGED = SummaryMarks(
+    variation=stats.VARIATION_NOT_EVALUATED,
+    assurance=stats.ASSURANCE_NONE,
+    variation_label=gettext_lazy("Not judged: the month is incomplete"),
+    assurance_label="",
+    rule_text="",
+    chart="",
+)
+
+
 def summary_marks(
     indicator: Indicator,
     months: Sequence[dt.date],
@@ -280,6 +290,7 @@ class Series:
                 "code": self.indicator.code,
                 "name": self.indicator.name,
                 "unit": self.indicator.unit,
+                "unit_label": self.indicator.unit_label,
                 "direction": self.indicator.direction,
                 "factor": self.indicator.factor,
             },
@@ -400,8 +411,8 @@ def pws_status(
     target; :data:`PWS_NO_DATA` when the month itself has no report in the figures (a
     cumulative coverage carried over from earlier months is not judged);
     :data:`PWS_SASARAN_LOW` above 100 % (the catchment target is probably too low)."""
-    if not has_data:
-        return PWS_NO_DATA
+    if not has_data:  # an area never covered (a hospital: no sasaran) has no status at all
+        return PWS_NO_DATA if coverage is not None else None
     if coverage is not None and coverage > 100:
         return PWS_SASARAN_LOW  # never shown as excellent performance
     if coverage is None or previous is None or target is None:

@@ -449,14 +449,14 @@ def monthly_counts(
     else:  # hospital: small ANC clinic, many deliveries and referrals
         size = random.Random(f"{SEED}-size-{facility.code}").uniform(40, 120)
         preg, deliv, inf, u5, pop = size * 0.3, size, size, 0, 0
-    v["K1"] = poisson(rng, preg * (0.97 + quality / 2) * s)
+    v["K1"] = poisson(rng, preg * (0.92 + quality / 2) * s)
     v["K1_MURNI"] = binomial(rng, v["K1"], 0.72 + quality + 0.12 * anc)
     v["K4"] = min(v["K1"], poisson(rng, preg * (0.86 + quality + 0.05 * anc) * s))
     v["K6"] = min(v["K4"], poisson(rng, preg * (0.55 + quality + 0.25 * anc) * s))
     v["BUMIL_KEK"] = binomial(rng, v["K1"], 0.13)
     v["BUMIL_ANEMIA"] = binomial(rng, v["K1"], 0.27 - 0.05 * anc)
     v["BUMIL_TTD90"] = binomial(rng, v["K1"], 0.62 + quality + 0.2 * anc)
-    v["PN"] = poisson(rng, deliv * (0.93 + quality / 2) * s)
+    v["PN"] = poisson(rng, deliv * (0.88 + quality / 2) * s)
     v["PF"] = binomial(rng, v["PN"], 0.88 + quality / 2 + 0.06 * anc)
     v["LAHIR_HIDUP"] = binomial(rng, v["PN"], 0.985)
     v["LAHIR_MATI"] = binomial(rng, v["PN"] - v["LAHIR_HIDUP"], 0.8)  # ≈ 12 per 1,000 births

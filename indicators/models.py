@@ -14,6 +14,13 @@ from facilities.scoping import EDIT_REPORT
 
 from .expressions import ExpressionError, parse, validate_codes
 
+# Units of the catalogue, translated (stored text → label in the page language).
+UNIT_LABELS = {
+    "per 100.000 KH": _("per 100,000 live births"),
+    "per 1.000 KH": _("per 1,000 live births"),
+    "per 1.000 kelahiran": _("per 1,000 births"),
+}
+
 
 class BilingualMixin:
     """Pick the `<field>_id` or `<field>_en` column by the active language."""
@@ -137,6 +144,11 @@ class Indicator(BilingualMixin, models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} — {self.name}"
+
+    @property
+    def unit_label(self) -> str:
+        """The unit in the page language (units are stored as Indonesian text)."""
+        return str(UNIT_LABELS.get(self.unit, self.unit))
 
     @property
     def description(self) -> str:

@@ -53,7 +53,11 @@ class Comparison:
         funnel = self.funnel
         curve = [] if funnel is None else funnel.curve
         return {
-            "indicator": {"code": self.indicator.code, "unit": self.indicator.unit},
+            "indicator": {
+                "code": self.indicator.code,
+                "unit": self.indicator.unit,
+                "unit_label": self.indicator.unit_label,
+            },
             "theta": None if funnel is None or funnel.theta is None else funnel.theta * factor,
             "target": None if self.indicator.target is None else float(self.indicator.target),
             "curve": [
@@ -72,6 +76,7 @@ class Comparison:
                     "x": float(r.value.denominator),
                     "y": r.value.value,
                     "flag": r.flag,
+                    "over_100": r.above_100 and bool(self.indicator.denominator_target),
                 }
                 for r in self.rows
                 if r.value.value is not None

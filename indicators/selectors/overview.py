@@ -96,7 +96,8 @@ class Overview:
                 "end": format_period(self.window.end),
             },
             "indicators": [
-                {"code": i.code, "name": i.name, "unit": i.unit} for i in self.indicators
+                {"code": i.code, "name": i.name, "unit": i.unit, "unit_label": i.unit_label}
+                for i in self.indicators
             ],
             "rows": [
                 {
@@ -174,6 +175,8 @@ def overview_matrix(
         key = area["id"]
         rates = [monthly_rates.get((key, m), ReportingRates()) for m in months]
         excluded = charts.incomplete_months(rates)  # judged only on complete months
+        # the marks speak of the month shown: none when it is incomplete
+        judged = len(months) - 1 not in excluded
         completeness = ReportingRates()
         for m in window_months:
             completeness.add(monthly_rates.get((key, m), ReportingRates()))
@@ -185,7 +188,11 @@ def overview_matrix(
                 indicator=indicator,
                 current=current.get((key, window.start), empty)[code],
                 previous=previous.get((key, window.previous_start), empty)[code],
-                marks=charts.summary_marks(indicator, months, monthly, excluded),
+                marks=(
+                    charts.summary_marks(indicator, months, monthly, excluded)
+                    if judged
+                    else charts.NOT_JUDGED
+                ),
                 completeness=completeness,
             )
             if indicator.is_coverage and window.end.month > 1:

@@ -28,7 +28,8 @@ return {
 TOOLTIP = """
 const chart = Chart.getChart(document.getElementById("trend-chart"));
 const element = chart.getDatasetMeta(0).data[arguments[0]];
-chart.tooltip.setActiveElements([{datasetIndex: 0, index: arguments[0]}], {x: element.x, y: element.y});
+const position = {x: element.x, y: element.y};
+chart.tooltip.setActiveElements([{datasetIndex: 0, index: arguments[0]}], position);
 chart.update();
 const tooltip = chart.tooltip;
 return [].concat(tooltip.title, ...tooltip.body.map((b) => [].concat(b.before, b.lines, b.after)));
@@ -118,8 +119,8 @@ class TrendChartTests(WorldMixin, BrowserTestCase):
             self.assertEqual(state["style"][i], expected, point)
         self.assertIn("circle", state["style"])
         self.assertEqual(points[hollow]["signals"], [])  # excluded: never flagged
-        signal_text = self.row(self.spike).find_element(By.CSS_SELECTOR, "[data-testid=signal]").text
-        self.assertIn("above the upper control limit", signal_text)
+        signal = self.row(self.spike).find_element(By.CSS_SELECTOR, "[data-testid=signal]")
+        self.assertIn("above the upper control limit", signal.text)
         tooltip = self.browser.execute_script(TOOLTIP, spike)
         self.assertTrue(any("above the upper control limit" in line for line in tooltip), tooltip)
         self.assertIn("3 of 3 facilities reported", tooltip)

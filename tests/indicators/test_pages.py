@@ -106,6 +106,10 @@ class IncompleteMonthTests(TestCase):
         north = next(c for c in rows["Utara"].cells if c.indicator.code == "K1_COV")
         self.assertFalse(north.is_partial)
         self.assertContains(response, 'data-testid="partial"')
+        # the marks speak of the month shown: the south's July is not judged at all
+        self.assertIs(k1.marks, charts.NOT_JUDGED)
+        self.assertIsNot(north.marks, charts.NOT_JUDGED)
+        self.assertContains(response, 'data-mark="not-judged"')
 
     def test_a_missing_report_lowers_neither_the_numerator_alone_nor_the_rate(self):
         response = self.client.get(
