@@ -14,6 +14,7 @@ import traceback
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from rest_framework import parsers, status
 from rest_framework.exceptions import ParseError
@@ -38,7 +39,7 @@ def too_large_response() -> JsonResponse:
     return JsonResponse(
         {
             "detail": _("The request body is too large (at most %(size)s bytes).")
-            % {"size": f"{limit:,}"}
+            % {"size": number_format(limit, force_grouping=True)}
         },
         status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
     )

@@ -2,10 +2,12 @@
 their own box with the name column kept in view, and the main action stays on screen
 (issue 10 §4). One login and one browser for every page, to stay fast."""
 
+import contextlib
 import datetime as dt
 
 from django.urls import NoReverseMatch, reverse
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 
 from indicators.periods import add_months, last_complete_month
 from tests.browser.base import BrowserTestCase
@@ -41,14 +43,16 @@ return [document.documentElement.scrollWidth, limit, out.slice(0, 8)];
 SCROLL_TABLE = """
 const table = arguments[0], box = table.closest(".table-responsive");
 const cell = table.querySelector("tbody tr th, tbody tr td");
-window.scrollTo({top: window.scrollY + cell.getBoundingClientRect().top - 200, behavior: "instant"});
+const top = window.scrollY + cell.getBoundingClientRect().top - 200;
+window.scrollTo({top, behavior: "instant"});  // Bootstrap scrolls smoothly otherwise
 box.scrollLeft = box.scrollWidth;
 const b = box.getBoundingClientRect(), c = cell.getBoundingClientRect();
 const seen = document.elementFromPoint(c.left + c.width / 2, c.top + c.height / 2);
 return {
   scrolled: box.scrollLeft, overflow: box.scrollWidth - box.clientWidth,
   boxLeft: b.left, cellLeft: c.left, cellRight: c.right,
-  onTop: !!seen && cell.contains(seen), seen: seen && (seen.tagName + "." + seen.className), top: c.top, background: getComputedStyle(cell).backgroundColor,
+  onTop: !!seen && cell.contains(seen), seen: seen && `${seen.tagName}.${seen.className}`,
+  background: getComputedStyle(cell).backgroundColor,
 };
 """
 
@@ -105,10 +109,9 @@ class PhoneLayoutTests(WorldMixin, BrowserTestCase):
             ("stunting", f"/dashboards/stunting/?{area}"),
             ("completeness", f"/reports/completeness/?{area}"),
         ]
-        try:  # the per-facility small multiples, where the project has them
-            pages.append(("multiples", reverse("indicators:multiples", args=["K6_COV"]) + f"?{area}"))
-        except NoReverseMatch:
-            pass
+        with contextlib.suppress(NoReverseMatch):  # per-facility small multiples, if any
+            multiples = reverse("indicators:multiples", args=["K6_COV"])
+            pages.append(("multiples", f"{multiples}?{area}"))
         return pages
 
     def assert_fits(self, name):
@@ -149,6 +152,36 @@ class PhoneLayoutTests(WorldMixin, BrowserTestCase):
                         self.check_sticky_overview()
                     self.screenshot(f"phone-{name}")
         finally:
+            self.browser.set_window_size(1366, 900)
+        self.check_print("/dashboards/trend/K6_COV/?district=17.06")
+
+    def check_print(self, path):
+        """Printed from a phone, the filter form gives way to a line of text and the chart
+        is redrawn to the width of its box in the print layout."""
+        self.browser.set_window_size(*PHONE)
+        self.open(path)
+        self.browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+        try:
+            self.browser.set_window_size(1100, 900)  # about the width of A4 landscape
+            form = self.browser.find_element(By.CSS_SELECTOR, "form.filters")
+            line = self.browser.find_element(By.CSS_SELECTOR, "[data-testid=print-filters]")
+            self.assertFalse(form.is_displayed())
+            self.assertTrue(line.is_displayed())
+            self.assertIn("Dari", line.text)  # each filter by its label...
+            self.assertNotIn("<", line.text)
+
+            def chart_fills_its_box(browser):
+                return browser.execute_script(
+                    "const c = document.querySelector('main canvas');"
+                    "return Math.abs(c.getBoundingClientRect().width"
+                    " - c.parentElement.getBoundingClientRect().width) < 2"
+                    " && c.getBoundingClientRect().width > 600;"
+                )
+
+            WebDriverWait(self.browser, 5).until(chart_fills_its_box)
+            self.screenshot("print-trend")
+        finally:
+            self.browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
             self.browser.set_window_size(1366, 900)
 
     def check_sticky_overview(self):

@@ -5,37 +5,50 @@ import time
 from contextlib import contextmanager
 
 import time_machine
+from django.core import mail
 from django.test import TestCase
 
 from indicators.models import MonthlyReport, Notification
+from indicators.tasks import publish, send_notification_email
 from qi_portal.celery import app
 from tests.factories import ReportFactory, WorldMixin, add_values
 
 CLOSED_PORT = "redis://127.0.0.1:1/0"  # nothing listens on port 1: connection refused
 
 
-def _forget_connections():
-    if app._pool is not None:
-        app._pool.force_close_all()
-    app._pool = None
-    app.amqp._producer_pool = None
-    app._backend_cache = None
+def _connections():
+    """The app's cached broker pools and result backend (what a URL change must not reuse)."""
+    return (
+        app._pool,
+        app.amqp._producer_pool,
+        app._backend_cache,
+        getattr(app._local, "backend", None),
+    )
+
+
+def _set_connections(pool, producer_pool, backend_cache, local_backend):
+    app._pool, app.amqp._producer_pool, app._backend_cache = pool, producer_pool, backend_cache
     app._local.__dict__.pop("backend", None)
+    if local_backend is not None:
+        app._local.backend = local_backend
 
 
 @contextmanager
 def broker(url):
     """The Celery app sending to ``url`` (broker and results), not eagerly: production
-    with REDIS_URL set."""
+    with REDIS_URL set. Afterwards the pools made for ``url`` are closed and the app's own
+    come back (kombu shares pools between equal connections: never close those)."""
     keys = ("broker_url", "result_backend", "task_always_eager")
-    saved = {key: app.conf[key] for key in keys}
+    saved, connections = {key: app.conf[key] for key in keys}, _connections()
     app.conf.update(broker_url=url, result_backend=url, task_always_eager=False)
-    _forget_connections()
+    _set_connections(None, None, None, None)
     try:
         yield
     finally:
+        if app._pool is not None:
+            app._pool.force_close_all()
         app.conf.update(saved)
-        _forget_connections()
+        _set_connections(*connections)
 
 
 @time_machine.travel(dt.datetime(2025, 7, 5, 3, 0, tzinfo=dt.UTC))
@@ -68,3 +81,14 @@ class BrokerDownTests(WorldMixin, TestCase):
         self.assertEqual(self.report.status, MonthlyReport.Status.SUBMITTED)
         notification = Notification.objects.get(report=self.report, user=self.dinkes_mukomuko)
         self.assertIsNone(notification.emailed_at)  # in the page, not mailed: the log says so
+
+    def test_with_the_broker_up_the_task_runs(self):
+        with broker(CLOSED_PORT):
+            pass  # the app's own pools are back afterwards
+        notification = Notification.objects.create(
+            user=self.dinkes_mukomuko, report=self.report, kind=Notification.Kind.SUBMITTED
+        )
+        self.assertTrue(publish(send_notification_email, notification.pk))  # eager here
+        self.assertEqual(len(mail.outbox), 1)
+        notification.refresh_from_db()
+        self.assertIsNotNone(notification.emailed_at)
