@@ -42,8 +42,9 @@ def main() -> None:
     from facilities.models import District, Facility
     from indicators.demo import demo_seed
     from indicators.models import DataValue, Indicator
-    from indicators.periods import add_months, last_complete_month
-    from indicators.selectors.completeness import completeness_grid
+    from indicators.periods import MONTH, add_months, last_complete_month, span_window
+    from indicators.selectors import overview, trend
+    from indicators.selectors.completeness import completeness_grid, latest_complete_month
     from indicators.selectors.sums import indicator_values_by_period, indicators_with_elements
 
     call_command("migrate", verbosity=0)
@@ -58,7 +59,7 @@ def main() -> None:
     )
 
     from indicators.models import MonthlyReport
-    from indicators.services import rollup_refresh
+    from indicators.services.rollups import rollup_refresh
 
     report = MonthlyReport.objects.filter(status="approved").select_related("facility").first()
     began = time.perf_counter()
@@ -73,6 +74,7 @@ def main() -> None:
     everything = Facility.objects.all()
 
     national_districts = District.objects.all()
+    k1 = indicators_with_elements(Indicator.objects.filter(code="K1_COV"))[0]
     cases = {
         "district, by facility × 12 months, key indicators": lambda: indicator_values_by_period(
             indicators=indicators, facilities=in_district, start=start, end=end, by_facility=True
@@ -88,6 +90,25 @@ def main() -> None:
             group_by="province",
             districts=national_districts,
         ),
+        "district overview page data (kecamatan rows, 24-month marks)": lambda: (
+            overview.overview_matrix(
+                facilities=in_district,
+                level="subdistrict",
+                window=span_window(end, MONTH, last_month=end),
+            )
+        ),
+        "district: latest complete month (dashboards' default)": lambda: (
+            latest_complete_month(facilities=in_district, until=end)
+        ),
+        "district trend of K1 coverage, 24 months, with completeness": lambda: trend.trend(
+            indicator=k1, facilities=in_district, start=add_months(end, -23), end=end
+        ),
+        "national overview by province (rollups)": lambda: overview.overview_matrix(
+            facilities=everything,
+            level="province",
+            window=span_window(end, MONTH, last_month=end),
+            districts=national_districts,
+        ),
         "district completeness grid, 12 months": lambda: completeness_grid(
             facilities=in_district,
             months=[add_months(start, i) for i in range(12)],
@@ -101,7 +122,10 @@ def main() -> None:
                 began = time.perf_counter()
                 case()
                 timings.append((time.perf_counter() - began) * 1000)
-        print(f"{name}: median {statistics.median(timings):.1f} ms, {len(queries)} queries")
+        print(
+            f"{name}: median {statistics.median(timings):.1f} ms, {len(queries)} queries",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -7,8 +7,10 @@ from .models import (
     Facility,
     LearningNetwork,
     NetworkMembership,
+    Profile,
     Province,
     RoleAssignment,
+    RoleChange,
     Subdistrict,
 )
 
@@ -87,10 +89,45 @@ class NetworkMembershipAdmin(admin.ModelAdmin):
 
 @admin.register(RoleAssignment)
 class RoleAssignmentAdmin(admin.ModelAdmin):
-    list_display = ["user", "role", "province", "district", "facility", "network"]
-    list_filter = ["role"]
+    list_display = [
+        "user",
+        "role",
+        "province",
+        "district",
+        "facility",
+        "network",
+        "can_manage_users",
+    ]
+    list_filter = ["role", "can_manage_users"]
     search_fields = ["user__username", "user__email"]
     autocomplete_fields = ["user", "province", "district", "facility", "network"]
+
+
+@admin.register(Profile)
+class ProfileAdmin(admin.ModelAdmin):
+    list_display = ["user", "language"]
+    list_filter = ["language"]
+    search_fields = ["user__username", "user__email"]
+    autocomplete_fields = ["user"]
+
+
+@admin.register(RoleChange)
+class RoleChangeAdmin(admin.ModelAdmin):
+    """The audit is read-only: it is written by facilities.services only."""
+
+    list_display = ["at", "actor", "action", "user", "role", "scope", "can_manage_users"]
+    list_filter = ["action", "role"]
+    search_fields = ["user__username", "actor__username", "scope"]
+    list_select_related = ["actor", "user"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(DemoDataset)

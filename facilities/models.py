@@ -14,7 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from .scoping import Role, active_user, role_assignments_of, sees_everything
+from .scoping import RIGHTS, Role, active_user, role_assignments_of, sees_everything
 
 
 class Province(models.Model):
@@ -123,25 +123,40 @@ class FacilityQuerySet(models.QuerySet):
             return self.none()
         if sees_everything(user):
             return self.all()
-        assignments = role_assignments_of(user)
-        condition = Q(pk__in=[])
-        provinces = {a.province_id for a in assignments if a.province_id}
-        districts = {a.district_id for a in assignments if a.district_id}
-        facilities = {a.facility_id for a in assignments if a.facility_id}
-        networks = {a.network_id for a in assignments if a.network_id}
-        if provinces:
-            condition |= Q(district__province_id__in=provinces)
-        if districts:
-            condition |= Q(district_id__in=districts)
-        if facilities:
-            condition |= Q(pk__in=facilities)
-        if networks:
-            condition |= Q(
-                pk__in=NetworkMembership.objects.filter(network_id__in=networks).values(
-                    "facility_id"
-                )
-            )
-        return self.filter(condition)
+        return self.filter(_scope_condition(role_assignments_of(user)))
+
+    def where_user_can(self, user, action: str) -> FacilityQuerySet:
+        """Facilities over which the user holds one of ``action``'s roles: the queryset
+        form of ``scoping.can`` (without the object's state). The review queue starts here."""
+        if not active_user(user):
+            return self.none()
+        roles = RIGHTS[action]
+        if user.is_superuser and Role.ADMIN in roles:
+            return self.all()
+        assignments = [a for a in role_assignments_of(user) if a.role in roles]
+        if any(a.is_national for a in assignments):
+            return self.all()
+        return self.filter(_scope_condition(assignments))
+
+
+def _scope_condition(assignments) -> Q:
+    """The facilities under any of ``assignments`` (province, district, facility, network)."""
+    condition = Q(pk__in=[])
+    provinces = {a.province_id for a in assignments if a.province_id}
+    districts = {a.district_id for a in assignments if a.district_id}
+    facilities = {a.facility_id for a in assignments if a.facility_id}
+    networks = {a.network_id for a in assignments if a.network_id}
+    if provinces:
+        condition |= Q(district__province_id__in=provinces)
+    if districts:
+        condition |= Q(district_id__in=districts)
+    if facilities:
+        condition |= Q(pk__in=facilities)
+    if networks:
+        condition |= Q(
+            pk__in=NetworkMembership.objects.filter(network_id__in=networks).values("facility_id")
+        )
+    return condition
 
 
 class Facility(models.Model):
@@ -340,6 +355,14 @@ class RoleAssignment(models.Model):
     district = models.ForeignKey(District, null=True, blank=True, on_delete=models.CASCADE)
     facility = models.ForeignKey(Facility, null=True, blank=True, on_delete=models.CASCADE)
     network = models.ForeignKey(LearningNetwork, null=True, blank=True, on_delete=models.CASCADE)
+    can_manage_users = models.BooleanField(
+        _("manages users"),
+        default=False,
+        help_text=_(
+            "District staff: invite facility staff of the district and manage their roles. "
+            "Province or national viewer: the same for district (or province) staff."
+        ),
+    )
 
     class Meta:
         verbose_name = _("role assignment")
@@ -379,6 +402,54 @@ class RoleAssignment(models.Model):
     def scope_label(self) -> str:
         scope = self.province or self.district or self.facility or self.network
         return str(scope) if scope else str(_("National"))
+
+
+class Profile(models.Model):
+    """What a user chooses for themselves: the language of pages and e-mails."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
+    )
+    language = models.CharField(
+        _("language"), max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+    )
+
+    class Meta:
+        verbose_name = _("profile")
+        verbose_name_plural = _("profiles")
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.language})"
+
+
+class RoleChange(models.Model):
+    """Audit of user management: who invited, granted or revoked what, and when. The scope
+    is kept as text too, so the record survives the deletion of the assignment."""
+
+    class Action(models.TextChoices):
+        INVITED = "invited", _("Invited")
+        GRANTED = "granted", _("Role granted")
+        REVOKED = "revoked", _("Role revoked")
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="role_changes"
+    )
+    action = models.CharField(_("action"), max_length=10, choices=Action.choices)
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    can_manage_users = models.BooleanField(_("manages users"), default=False)
+    scope = models.CharField(_("scope"), max_length=200)
+    at = models.DateTimeField(_("when"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("role change")
+        verbose_name_plural = _("role changes")
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d} {self.actor_id} {self.action} {self.role} {self.user_id}"
 
 
 class DemoDataset(models.Model):

@@ -29,11 +29,13 @@ class Role(models.TextChoices):
 CREATE_REPORT = "report.create"  # start the month's report
 EDIT_REPORT = "report.edit"  # save values and submit a draft or returned report
 REVIEW_REPORT = "report.review"  # approve, return, reopen
+RECALL_REPORT = "report.recall"  # take a submitted report back to draft before review
 
 RIGHTS: dict[str, frozenset[str]] = {
     CREATE_REPORT: frozenset({Role.FACILITY_STAFF, Role.DISTRICT_STAFF, Role.ADMIN}),
     EDIT_REPORT: frozenset({Role.FACILITY_STAFF, Role.DISTRICT_STAFF, Role.ADMIN}),
     REVIEW_REPORT: frozenset({Role.DISTRICT_STAFF, Role.ADMIN}),
+    RECALL_REPORT: frozenset({Role.FACILITY_STAFF, Role.ADMIN}),
 }
 
 
@@ -101,3 +103,11 @@ def can(user, action: str, obj) -> bool:
         return False
     allows = getattr(obj, "allows", None)
     return allows(action) if allows is not None else True
+
+
+def acts_on_behalf(user, facility) -> bool:
+    """Does ``user`` write the facility's reports from outside it: district staff or an
+    administrator who may edit them without a role at the facility itself? Stored on the
+    report's events when it happens (roles change later; the audit must not)."""
+    roles = roles_for_facility(user, facility)
+    return bool(roles & RIGHTS[EDIT_REPORT]) and Role.FACILITY_STAFF not in roles

@@ -8,11 +8,25 @@ rule: joined on or before the month's end and not left before the month's start.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import DateField, Exists, OuterRef, Prefetch, Q, QuerySet, Value
 from django.db.models.functions import TruncMonth
+from django.utils.translation import gettext as _
 
-from .models import Facility, LearningNetwork, NetworkMembership
+from .models import (
+    District,
+    Facility,
+    LearningNetwork,
+    NetworkMembership,
+    Province,
+    RoleAssignment,
+    _scope_condition,
+)
+from .scoping import Role, active_user, role_assignments_of, sees_everything
 
 
 def facilities_for_list(user) -> QuerySet[Facility]:
@@ -37,3 +51,201 @@ def member_in_month(month: dt.date, joined: dt.date | None, left: dt.date | None
     if joined is not None and dt.date(joined.year, joined.month, 1) > month:
         return False
     return left is None or left >= month
+
+
+# ----------------------------------------------------------------------------- months
+def month_scope_q(user, *, facility_ref: str = "facility", period_ref: str = "period") -> Q:
+    """The one rule for which (facility, month) rows ``user`` may see, as a filter on rows
+    whose facility is ``facility_ref`` and whose month (a first day) is ``period_ref``.
+
+    A national, province, district or facility role sees a facility's whole history. A
+    coach (a network role) sees a facility while it is a member, including the months
+    before it joined (the collaborative's baseline); after it left, only the months up to
+    the month it left. Reports, values, templates and the API all filter with this."""
+    if not active_user(user):
+        return Q(pk__in=[])
+    if sees_everything(user):
+        return Q()
+    assignments = role_assignments_of(user)
+    condition = Q(pk__in=[])
+    whole = [a for a in assignments if not a.network_id]
+    if whole:
+        condition |= Q(
+            **{f"{facility_ref}__in": Facility.objects.filter(_scope_condition(whole)).values("pk")}
+        )
+    networks = {a.network_id for a in assignments if a.network_id}
+    if networks:
+        condition |= Q(
+            Exists(
+                NetworkMembership.objects.filter(
+                    Q(left__isnull=True) | Q(left__gte=OuterRef(period_ref)),
+                    network_id__in=networks,
+                    facility_id=OuterRef(facility_ref),
+                )
+            )
+        )
+    return condition
+
+
+def facilities_visible_in_month(user, month: dt.date) -> QuerySet[Facility]:
+    """``Facility.objects.visible_to(user)`` narrowed to those the user sees in ``month``
+    (a first day), by :func:`month_scope_q`."""
+    return (
+        Facility.objects.visible_to(user)
+        .annotate(scope_month=Value(month, output_field=DateField()))
+        .filter(month_scope_q(user, facility_ref="pk", period_ref="scope_month"))
+    )
+
+
+def facility_month_visible(user, facility: Facility, month: dt.date) -> bool:
+    """May ``user`` see ``facility``'s ``month`` (its report, values, history)?"""
+    return facilities_visible_in_month(user, month).filter(pk=facility.pk).exists()
+
+
+# ----------------------------------------------------------------------------- users
+def user_language(user) -> str:
+    """The language the user chose on their profile, else the site's (Bahasa Indonesia).
+    Reads ``user.profile`` (select_related("profile") to spare the query)."""
+    try:
+        return user.profile.language or settings.LANGUAGE_CODE
+    except ObjectDoesNotExist:
+        return settings.LANGUAGE_CODE
+
+
+@dataclass(frozen=True)
+class ManagedScope:
+    """Where a user manages users, one level below their own scope: district
+    administrators grant facility roles in their districts, province administrators
+    district roles in their provinces, national administrators province roles. A role
+    is never wider than the granter's own."""
+
+    districts: frozenset[int] = frozenset()  # → facility staff of their facilities
+    provinces: frozenset[int] = frozenset()  # → district staff (and district admins)
+    national: bool = False  # → province viewers (and province admins)
+
+    @property
+    def manages_anyone(self) -> bool:
+        return bool(self.districts or self.provinces or self.national)
+
+    def may_grant(self, role: str, scope, *, can_manage_users: bool = False) -> bool:
+        """May a role ``role`` over ``scope`` (a facility, district or province) be given
+        (or taken away)?"""
+        if isinstance(scope, Facility):
+            return (
+                role == Role.FACILITY_STAFF
+                and not can_manage_users
+                and scope.district_id in self.districts
+            )
+        if isinstance(scope, District):
+            return role == Role.DISTRICT_STAFF and scope.province_id in self.provinces
+        if isinstance(scope, Province):
+            return role == Role.VIEWER and self.national
+        return False
+
+    def assignments(self) -> QuerySet[RoleAssignment]:
+        """The role assignments this scope may revoke."""
+        condition = Q(pk__in=[])
+        if self.districts:
+            condition |= Q(
+                role=Role.FACILITY_STAFF,
+                facility__district_id__in=self.districts,
+                can_manage_users=False,
+            )
+        if self.provinces:
+            condition |= Q(role=Role.DISTRICT_STAFF, district__province_id__in=self.provinces)
+        if self.national:
+            condition |= Q(role=Role.VIEWER, province__isnull=False)
+        return RoleAssignment.objects.filter(condition)
+
+
+def managed_scope(user) -> ManagedScope:
+    """Read from the user's role assignments flagged ``can_manage_users`` (no query
+    beyond the cached assignments); superusers manage at every level."""
+    if not active_user(user):
+        return ManagedScope()
+    if user.is_superuser:
+        return ManagedScope(
+            districts=frozenset(District.objects.values_list("pk", flat=True)),
+            provinces=frozenset(Province.objects.values_list("pk", flat=True)),
+            national=True,
+        )
+    managing = [a for a in role_assignments_of(user) if a.can_manage_users]
+    return ManagedScope(
+        districts=frozenset(
+            a.district_id for a in managing if a.role == Role.DISTRICT_STAFF and a.district_id
+        ),
+        provinces=frozenset(
+            a.province_id for a in managing if a.role in (Role.VIEWER, Role.ADMIN) and a.province_id
+        ),
+        national=any(a.is_national for a in managing),
+    )
+
+
+def managed_users(scope: ManagedScope) -> QuerySet:
+    """Users holding a role the scope may revoke, with those roles prefetched."""
+    assignments = scope.assignments().select_related("province", "district", "facility")
+    return (
+        get_user_model()
+        .objects.filter(pk__in=assignments.values("user_id"))
+        .prefetch_related(Prefetch("role_assignments", queryset=assignments, to_attr="managed"))
+        .order_by("last_name", "first_name", "username")
+    )
+
+
+@dataclass(frozen=True)
+class GrantOption:
+    """One choice of the invite and grant forms: a role over a scope."""
+
+    value: str  # "facility:12", "district:3", "district_admin:3", "province:1", …
+    label: str
+    role: str
+    scope: object
+    can_manage_users: bool = False
+
+
+def grant_options(scope: ManagedScope) -> list[GrantOption]:
+    """Every role the scope may give, for a select box (one query per level managed)."""
+    options = []
+    if scope.districts:
+        for f in Facility.objects.filter(district_id__in=scope.districts, active=True):
+            label = _("Facility head / data officer — %(scope)s") % {"scope": f.name}
+            options.append(GrantOption(f"facility:{f.pk}", label, Role.FACILITY_STAFF, f))
+    if scope.provinces:
+        for d in District.objects.filter(province_id__in=scope.provinces):
+            options.append(
+                GrantOption(
+                    f"district:{d.pk}",
+                    _("District health office staff — %(scope)s") % {"scope": d.name},
+                    Role.DISTRICT_STAFF,
+                    d,
+                )
+            )
+            options.append(
+                GrantOption(
+                    f"district_admin:{d.pk}",
+                    _("District administrator (manages users) — %(scope)s") % {"scope": d.name},
+                    Role.DISTRICT_STAFF,
+                    d,
+                    True,
+                )
+            )
+    if scope.national:
+        for p in Province.objects.all():
+            options.append(
+                GrantOption(
+                    f"province:{p.pk}",
+                    _("Province viewer — %(scope)s") % {"scope": p.name},
+                    Role.VIEWER,
+                    p,
+                )
+            )
+            options.append(
+                GrantOption(
+                    f"province_admin:{p.pk}",
+                    _("Province administrator (manages users) — %(scope)s") % {"scope": p.name},
+                    Role.VIEWER,
+                    p,
+                    True,
+                )
+            )
+    return options

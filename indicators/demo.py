@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from facilities.models import (
@@ -33,7 +34,7 @@ from facilities.models import (
     Subdistrict,
 )
 
-from .models import DataElement, DataValue, DistrictMonthTotal, MonthlyReport
+from .models import DataElement, DataValue, DistrictMonthTotal, MonthlyReport, ReportEvent
 from .periods import add_months, last_complete_month
 from .services.rollups import rollups_rebuild
 
@@ -173,6 +174,7 @@ class SeedResult:
     targets: int = 0
     reports: int = 0
     values: int = 0
+    approvals: int = 0  # approval events added to the history
     users: list[str] = field(default_factory=list)
     passwords: dict[str, str] = field(default_factory=dict)  # of the users created now
 
@@ -612,6 +614,42 @@ def _ensure_reports(facilities, months: list[dt.date], focus, users) -> tuple[in
     return len(new_reports), len(values)
 
 
+def _ensure_approval_events(facilities, months: list[dt.date]) -> int:
+    """Every approved demo report shows its approval in the history: by its approver (the
+    district's demo user, ``dinkes.mukomuko`` in Mukomuko; nobody named elsewhere) at its
+    approval time. In bulk, and only for approved reports without one, so a second run, or
+    a database seeded before events were seeded, adds exactly what is missing."""
+    missing = list(
+        MonthlyReport.objects.filter(
+            facility__in=facilities, period__in=months, status=MonthlyReport.Status.APPROVED
+        )
+        .exclude(events__action=ReportEvent.Action.APPROVED)
+        .values_list("id", "approved_by_id", "version")
+    )
+    ReportEvent.objects.bulk_create(
+        (
+            ReportEvent(
+                report_id=report_id,
+                action=ReportEvent.Action.APPROVED,
+                from_status=MonthlyReport.Status.SUBMITTED,
+                to_status=MonthlyReport.Status.APPROVED,
+                user_id=approver_id,
+                version=version,
+            )
+            for report_id, approver_id, version in missing
+        ),
+        batch_size=2000,
+    )
+    # auto_now_add stamped them now: one UPDATE per batch gives each its report's time
+    approved_at = MonthlyReport.objects.filter(pk=OuterRef("report_id")).values("approved_at")
+    ids = [report_id for report_id, *_ in missing]
+    for start in range(0, len(ids), 2000):
+        ReportEvent.objects.filter(
+            report_id__in=ids[start : start + 2000], action=ReportEvent.Action.APPROVED
+        ).update(at=Subquery(approved_at[:1]))
+    return len(missing)
+
+
 @transaction.atomic
 def demo_seed(
     *,
@@ -632,6 +670,7 @@ def demo_seed(
     result.users, result.passwords = _ensure_users()
     users = {u.username: u for u in get_user_model().objects.filter(username__in=result.users)}
     result.reports, result.values = _ensure_reports(facilities, periods, focus, users)
+    result.approvals = _ensure_approval_events(facilities, periods)
     if result.reports or not DistrictMonthTotal.objects.exists():
         rollups_rebuild(district_ids={f.district_id for f in facilities})
     DemoDataset.objects.get_or_create(description="Data demo (sintetis) / Synthetic demo data")

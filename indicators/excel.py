@@ -20,6 +20,7 @@ import re
 import zipfile
 from collections.abc import Sequence
 
+from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -27,9 +28,11 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 
 from facilities.models import Facility
 from facilities.scoping import EDIT_REPORT, can
+from facilities.selectors import month_scope_q
 
 from .entry import MAX_VALUE
 from .models import DataElement, DataValue, MonthlyReport
@@ -39,7 +42,6 @@ from .services.imports import ImportPlan, SourceRow
 from .validation import is_plain_number_text
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
-MAX_UNPACKED_BYTES = 100 * 1024 * 1024  # a 5 MB zip that inflates beyond this is refused
 MAX_MONTHS = 24
 MAX_DATA_ROWS = 10_000
 
@@ -106,11 +108,13 @@ def build_template(*, facilities: Sequence[Facility], months: Sequence[dt.date],
     elements = list(DataElement.objects.all())
     reports = {
         (r.facility_id, r.period): r
-        for r in MonthlyReport.objects.filter(facility__in=facilities, period__in=months)
+        for r in MonthlyReport.objects.visible_to(user).filter(
+            facility__in=facilities, period__in=months
+        )
     }
     stored: dict[tuple[int, dt.date], dict[str, int]] = {}
     for facility_id, period, code, value in DataValue.objects.filter(
-        facility__in=facilities, period__in=months
+        month_scope_q(user), facility__in=facilities, period__in=months
     ).values_list("facility_id", "period", "element__code", "value"):
         stored.setdefault((facility_id, period), {})[code] = value
 
@@ -211,22 +215,59 @@ def template_filename(scope_code: str, months: Sequence[dt.date]) -> str:
 
 
 # ----------------------------------------------------------------------------- parsing
+# An upload is a zip of XML. Before openpyxl reads it, the zip directory is checked
+# (sizes as declared there: zipfile never inflates a member beyond its declared size),
+# then the sheet is streamed (read-only mode) and reading stops at the row limit.
+MAX_ZIP_MEMBERS = 100  # a template has 9 parts, one saved by Excel about 15
+MAX_COMPRESSION_RATIO = 100  # a template's sheet packs about 11:1; a bomb thousands:1
+RATIO_CHECKED_FROM = 64 * 1024  # tiny parts may pack well: only larger ones are checked
+MAX_COLUMNS = 1_000  # a template has 4 + one column per data element
+MAX_SHEET_ROWS = 2 * MAX_DATA_ROWS  # rows read (empty ones too) before giving up
+
+
+CORRUPT = gettext_lazy(
+    "The file cannot be read as an Excel .xlsx workbook: it is damaged or not Excel."
+)
+
+
+def max_unpacked_bytes() -> int:
+    """Setting ``QI_IMPORT_MAX_UNPACKED_BYTES``: the workbook's parts together, unpacked.
+    A district-year template (~30 facilities × 12 months) unpacks to about 0.7 MB, two
+    districts × 24 months (1,056 rows) to 1.9 MB: 5 MB allows about 2,500 rows."""
+    return int(getattr(settings, "QI_IMPORT_MAX_UNPACKED_BYTES", 5 * 1024 * 1024))
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):g}"
+
+
 def parse_upload(file, *, user) -> ImportPlan:
     """Check an uploaded file completely and plan its import; never writes."""
     plan = ImportPlan()
-    sheet = _open_sheet(file, plan)
-    if sheet is None:
+    workbook = _open_workbook(file, plan)
+    if workbook is None:
         return plan
-    columns = _read_code_row(sheet, plan)
-    if columns is None:
+    known = set(DataElement.objects.values_list("code", flat=True))
+    try:
+        read = _read_sheet(workbook, known, plan)
+    except Exception:  # XML or zip errors surface while streaming: the file is unreadable
+        plan.problems = []
+        imports.add_problem(plan, str(CORRUPT))
         return plan
-    rows = _read_rows(sheet, columns, plan, user=user)
+    finally:
+        workbook.close()
+    if read is None:
+        return plan
+    title, columns, raw_rows = read
+    rows = _check_rows(title, columns, raw_rows, plan, user=user)
     return imports.plan_rows(
-        rows, plan, sheet=sheet.title, locate=lambda code: get_column_letter(columns[code])
+        rows, plan, sheet=title, locate=lambda code: get_column_letter(columns[code])
     )
 
 
-def _open_sheet(file, plan: ImportPlan):
+def _open_workbook(file, plan: ImportPlan):
+    """The workbook in read-only (streaming) mode, or None with the reason in ``plan``:
+    too large, not .xlsx, not a zip, or a zip that would unpack to too much."""
     name = getattr(file, "name", "") or ""
     size = getattr(file, "size", None)
     if size is not None and size > MAX_UPLOAD_BYTES:
@@ -241,31 +282,116 @@ def _open_sheet(file, plan: ImportPlan):
             plan, _("Only Excel .xlsx files can be imported (download the template).")
         )
         return None
-    corrupt = _("The file cannot be read as an Excel .xlsx workbook: it is damaged or not Excel.")
     try:
         file.seek(0)
         with zipfile.ZipFile(file) as archive:
-            if sum(info.file_size for info in archive.infolist()) > MAX_UNPACKED_BYTES:
-                imports.add_problem(plan, corrupt)
-                return None
+            refusal = zip_refusal(archive.infolist())
+    except Exception:  # not a zip, a truncated one, a damaged directory
+        imports.add_problem(plan, str(CORRUPT))
+        return None
+    if refusal:
+        imports.add_problem(plan, refusal)
+        return None
+    try:
         file.seek(0)
-        workbook = load_workbook(file, data_only=False)
+        # data_only=False: a formula cell reads as its formula ("=E6-1") and is refused,
+        # rather than as the result Excel cached (or None when nothing computed it).
+        workbook = load_workbook(file, read_only=True, data_only=False)
     except Exception:  # zip, XML or openpyxl errors alike: the file is unreadable
-        imports.add_problem(plan, corrupt)
+        imports.add_problem(plan, str(CORRUPT))
         return None
     if not workbook.worksheets:
-        imports.add_problem(plan, corrupt)
+        workbook.close()
+        imports.add_problem(plan, str(CORRUPT))
         return None
-    return workbook.worksheets[0]
+    return workbook
 
 
-def _read_code_row(sheet, plan: ImportPlan) -> dict[str, int] | None:
-    """``{code: column index}`` from row 2; None when the row is unusable."""
+def zip_refusal(members: Sequence[zipfile.ZipInfo]) -> str | None:
+    """Why a zip directory is refused before anything is unpacked, or None."""
+    if len(members) > MAX_ZIP_MEMBERS:
+        return _(
+            "The file holds %(count)s parts, more than an Excel workbook has (at most "
+            "%(limit)s). Download the template and copy your values into it."
+        ) % {"count": f"{len(members):,}", "limit": MAX_ZIP_MEMBERS}
+    limit = max_unpacked_bytes()
+    if sum(member.file_size for member in members) > limit:
+        return _(
+            "The workbook unpacks to more than %(limit)s MB. Split it into smaller files "
+            "(fewer facilities or months per file)."
+        ) % {"limit": _megabytes(limit)}
+    for member in members:
+        if member.file_size >= RATIO_CHECKED_FROM and (
+            member.file_size > MAX_COMPRESSION_RATIO * max(member.compress_size, 1)
+        ):
+            return _(
+                "The file is packed far more tightly than an Excel workbook can be (a part "
+                "unpacks to more than %(ratio)s times its size): it was not read. Download "
+                "the template and copy your values into it."
+            ) % {"ratio": MAX_COMPRESSION_RATIO}
+    return None
+
+
+def _read_sheet(workbook, known: set[str], plan: ImportPlan):
+    """Stream the first sheet: ``(title, {code: column}, [(row number, values), ...])``,
+    or None with the reason in ``plan``. Reads at most ``MAX_DATA_ROWS`` + 1 filled rows
+    (and ``MAX_SHEET_ROWS`` rows in all) and ``max(columns)`` columns per row."""
+    sheet = workbook.worksheets[0]
+    sheet.reset_dimensions()  # the file's <dimension> may lie: never size reads by it
+    columns = _read_code_row(sheet, known, plan)
+    if columns is None:
+        return None
+    width = max(columns.values())
+    raw_rows = []
+    for number, values in _sheet_rows(sheet, width):
+        if number >= FIRST_DATA_ROW + MAX_SHEET_ROWS:
+            imports.add_problem(
+                plan,
+                _(
+                    "The sheet goes on past row %(row)s. Delete the empty rows below your "
+                    "data, or split the file."
+                )
+                % {"row": f"{number - 1:,}"},
+                sheet=sheet.title,
+            )
+            return None
+        if all(_is_empty(value) for value in values):
+            continue
+        if len(raw_rows) == MAX_DATA_ROWS:
+            imports.add_problem(
+                plan,
+                _("The file has more than %(count)s rows. Split it into smaller files.")
+                % {"count": f"{MAX_DATA_ROWS:,}"},
+                sheet=sheet.title,
+            )
+            return None
+        raw_rows.append((number, values))
+    return sheet.title, columns, raw_rows
+
+
+def _sheet_rows(sheet, width: int):
+    """``(row number, values)`` of the data rows, one at a time, ``width`` values each."""
+    rows = sheet.iter_rows(min_row=FIRST_DATA_ROW, max_col=width, values_only=True)
+    return enumerate(rows, start=FIRST_DATA_ROW)
+
+
+def _read_code_row(sheet, known: set[str], plan: ImportPlan) -> dict[str, int] | None:
+    """``{code: column number}`` from row 2; None when the row is unusable."""
+    row = next(sheet.iter_rows(min_row=CODE_ROW, max_row=CODE_ROW, values_only=True), ())
     cells = [
-        (cell.column, str(cell.value).strip())
-        for cell in next(sheet.iter_rows(min_row=CODE_ROW, max_row=CODE_ROW), ())
-        if not _is_empty(cell.value)
+        (column, str(value).strip())
+        for column, value in enumerate(row, start=1)
+        if not _is_empty(value)
     ]
+    if cells and cells[-1][0] > MAX_COLUMNS:
+        imports.add_problem(
+            plan,
+            _("Row 2 goes on past column %(column)s: a template has far fewer columns.")
+            % {"column": get_column_letter(MAX_COLUMNS)},
+            sheet=sheet.title,
+            row=CODE_ROW,
+        )
+        return None
     found = {code for _column, code in cells}
     if FACILITY_CODE not in found or PERIOD not in found:
         imports.add_problem(
@@ -278,7 +404,6 @@ def _read_code_row(sheet, plan: ImportPlan) -> dict[str, int] | None:
             row=CODE_ROW,
         )
         return None
-    known = set(DataElement.objects.values_list("code", flat=True))
     columns: dict[str, int] = {}
     for column, code in cells:
         if code not in known and code not in FIXED_COLUMNS:
@@ -299,48 +424,39 @@ def _read_code_row(sheet, plan: ImportPlan) -> dict[str, int] | None:
     return columns
 
 
-def _read_rows(sheet, columns: dict[str, int], plan: ImportPlan, *, user) -> list[SourceRow]:
-    """Cells → rows; the format-independent row checks are ``imports.RowChecker``'s."""
+def _check_rows(
+    title: str, columns: dict[str, int], raw_rows: list, plan: ImportPlan, *, user
+) -> list[SourceRow]:
+    """Values → rows; the format-independent row checks are ``imports.RowChecker``'s."""
     element_columns = {c: i for c, i in columns.items() if c not in FIXED_COLUMNS}
-    raw_rows = []
-    for cells in sheet.iter_rows(min_row=FIRST_DATA_ROW):
-        by_column = {cell.column: cell for cell in cells}
-        if all(_is_empty(cell.value) for cell in cells):
-            continue
-        raw_rows.append((cells[0].row, by_column))
-    if len(raw_rows) > MAX_DATA_ROWS:
-        imports.add_problem(
-            plan,
-            _("The file has more than %(count)s rows. Split it into smaller files.")
-            % {"count": f"{MAX_DATA_ROWS:,}"},
-            sheet=sheet.title,
-        )
-        return []
+
+    def cell(values, code):
+        index = columns[code] - 1
+        return values[index] if index < len(values) else None
+
     checker = imports.RowChecker(
         plan,
         user=user,
-        codes={_text(r[1].get(columns[FACILITY_CODE])) for r in raw_rows},
-        sheet=sheet.title,
+        codes={_text(cell(values, FACILITY_CODE)) for _number, values in raw_rows},
+        sheet=title,
         locate=lambda code: get_column_letter(columns[code]),
     )
     rows = []
-    for number, by_column in raw_rows:
+    for number, values in raw_rows:
         before = len(plan.problems)
-        facility = checker.facility(
-            number, _text(by_column.get(columns[FACILITY_CODE])), FACILITY_CODE
-        )
-        period_cell = by_column.get(columns[PERIOD])
-        period = checker.period(number, _period(period_cell), _text(period_cell), PERIOD)
+        facility = checker.facility(number, _text(cell(values, FACILITY_CODE)), FACILITY_CODE)
+        period_value = cell(values, PERIOD)
+        period = checker.period(number, _period(period_value), _text(period_value), PERIOD)
         checker.duplicate(number, facility, period, FACILITY_CODE)
-        values = {}
-        for element_code, column in element_columns.items():
-            value, message = _count(by_column.get(column))
+        counts = {}
+        for element_code in element_columns:
+            value, message = _count(cell(values, element_code))
             if message:
                 checker.problem(number, message, element_code)
             elif value is not None:
-                values[element_code] = value
+                counts[element_code] = value
         if len(plan.problems) == before:
-            rows.append(SourceRow(number, facility, period, values))
+            rows.append(SourceRow(number, facility, period, counts))
     return rows
 
 
@@ -348,14 +464,11 @@ def _is_empty(value) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def _text(cell) -> str:
-    if cell is None or cell.value is None:
-        return ""
-    return str(cell.value).strip()
+def _text(value) -> str:
+    return "" if value is None else str(value).strip()
 
 
-def _period(cell) -> dt.date | None:
-    value = cell.value if cell is not None else None
+def _period(value) -> dt.date | None:
     if isinstance(value, dt.datetime):
         value = value.date()
     if isinstance(value, dt.date):  # Excel may turn a typed "2025-03" into 1 March 2025
@@ -363,12 +476,15 @@ def _period(cell) -> dt.date | None:
     return parse_period(str(value).strip()) if value is not None else None
 
 
-def _count(cell) -> tuple[int | None, str | None]:
-    """(value, None) for a count, (None, None) for an empty cell, (None, message) if bad."""
-    if cell is None or _is_empty(cell.value):
+def _count(value) -> tuple[int | None, str | None]:
+    """(value, None) for a count, (None, None) for an empty cell, (None, message) if bad.
+    Read with data_only=False, a formula arrives as its text ("=E6-1") or as an
+    openpyxl formula object (array and data-table formulas)."""
+    if _is_empty(value):
         return None, None
-    value = cell.value
-    if cell.data_type == "f" or (isinstance(value, str) and value.strip().startswith("=")):
+    if isinstance(value, ArrayFormula | DataTableFormula) or (
+        isinstance(value, str) and value.strip().startswith("=")
+    ):
         return None, _("Formulas are not accepted: enter the number itself.")
     if isinstance(value, str):
         text = value.strip()

@@ -6,11 +6,13 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.utils.formats import date_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from facilities.models import CatchmentTarget, Facility
 from facilities.scoping import EDIT_REPORT
+from facilities.selectors import month_scope_q
 
 from .expressions import ExpressionError, parse, validate_codes
 
@@ -157,7 +159,11 @@ class Indicator(BilingualMixin, models.Model):
 
 class ReportQuerySet(models.QuerySet):
     def visible_to(self, user) -> ReportQuerySet:
-        return self.filter(facility__in=Facility.objects.visible_to(user))
+        """Reports of visible facilities, in the months the user sees them (a coach: not
+        after the facility left the network; see ``facilities.selectors.month_scope_q``)."""
+        return self.filter(facility__in=Facility.objects.visible_to(user)).filter(
+            month_scope_q(user)
+        )
 
 
 class MonthlyReport(models.Model):
@@ -314,18 +320,27 @@ class ReportEvent(models.Model):
         APPROVED = "approved", _("Approved")
         RETURNED = "returned", _("Returned")
         REOPENED = "reopened", _("Reopened")
+        RECALLED = "recalled", _("Recalled by the facility")
         IMPORTED = "imported", _("Imported from Excel")
 
     report = models.ForeignKey(MonthlyReport, on_delete=models.CASCADE, related_name="events")
     action = models.CharField(_("action"), max_length=10, choices=Action.choices)
-    from_status = models.CharField(max_length=10, blank=True)
-    to_status = models.CharField(max_length=10)
+    from_status = models.CharField(max_length=10, blank=True, choices=MonthlyReport.Status.choices)
+    to_status = models.CharField(max_length=10, choices=MonthlyReport.Status.choices)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     at = models.DateTimeField(_("when"), auto_now_add=True)
     reason = models.TextField(_("reason"), blank=True)
     version = models.PositiveIntegerField(_("version"))
+    on_behalf = models.BooleanField(
+        _("on behalf of the facility"),
+        default=False,
+        help_text=_(
+            "Entered by district staff or an administrator for the facility (the user had "
+            "no role at the facility when this happened)."
+        ),
+    )
 
     class Meta:
         ordering = ["at", "id"]
@@ -399,7 +414,7 @@ class Notification(models.Model):
 
         params = {
             "facility": self.report.facility.name,
-            "month": self.report.period.strftime("%Y-%m"),
+            "month": date_format(self.report.period, "YEAR_MONTH_FORMAT"),  # "Juni 2025"
             "actor": self.actor.get_username() if self.actor else "",
             "reason": self.reason,
         }

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import dashboards, excel, reports
+from .views import dashboards, excel, reports, review
 
 app_name = "indicators"
 
@@ -16,9 +16,15 @@ urlpatterns = [
     # --- monthly reporting (indicators/views/reports.py) ---
     path("reports/", reports.report_list, name="report_list"),
     path("reports/completeness/", reports.completeness, name="completeness"),
+    # --- district review (indicators/views/review.py) ---
+    path("reports/review/", review.queue, name="review_queue"),
+    path("reports/review/approve-clean/", review.approve_clean, name="review_approve_clean"),
+    path("reports/review/<str:code>/<str:period>/", review.detail, name="review_detail"),
+    path("reports/review/<str:code>/<str:period>/decide/", review.decide, name="review_decide"),
     path("reports/<str:code>/<str:period>/", reports.report_entry, name="report_entry"),
     path("reports/<str:code>/<str:period>/review/", reports.report_review, name="report_review"),
     path("reports/<str:code>/<str:period>/check/", reports.report_check, name="report_check"),
+    path("reports/<str:code>/<str:period>/recall/", reports.report_recall, name="report_recall"),
     path(
         "reports/<str:code>/<str:period>/history/",
         reports.report_history_view,

@@ -1,4 +1,9 @@
-"""Two request guards.
+"""Request guards, and the site's language default.
+
+``DefaultLanguageMiddleware``: pages are in Bahasa Indonesia for every visitor whatever
+the browser's Accept-Language; only an explicit choice (the language cookie, set by the
+language menu, the profile page and at login from the profile) changes that. The API
+keeps honouring Accept-Language: there it is a client's explicit request.
 
 ``ApiBodyLimitMiddleware``: a body over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` sent to /api/ is
 answered with a JSON 413 before anything reads it (Django's own refusal is its HTML 400
@@ -28,6 +33,19 @@ RETRY_AFTER_SECONDS = 30
 
 def is_api(request) -> bool:
     return request.path_info.startswith(API_PREFIX)
+
+
+class DefaultLanguageMiddleware:
+    """Runs before ``LocaleMiddleware``: drops Accept-Language outside the API, so the
+    language is the cookie's, else ``LANGUAGE_CODE``."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not is_api(request):
+            request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
+        return self.get_response(request)
 
 
 class ApiBodyLimitMiddleware:

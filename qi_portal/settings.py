@@ -7,6 +7,7 @@ DATABASE_URL and REDIS_URL.
 
 import os
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -54,22 +55,29 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "django_htmx",
+    "axes",  # login lockout (qi_portal.security); unlock in the admin: Access attempts
     "facilities",
     "indicators",
+    "improvement",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",  # static files leave here: none below
+    "csp.middleware.CSPMiddleware",
+    "qi_portal.security.PermissionsPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "qi_portal.middleware.DefaultLanguageMiddleware",  # Indonesian unless chosen otherwise
     "django.middleware.locale.LocaleMiddleware",
     "qi_portal.middleware.ApiBodyLimitMiddleware",  # before anything reads the body
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "qi_portal.security.PrivateCacheMiddleware",  # no-store for signed-in users and /api/
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",  # a locked-out log-in → the log-in page with why
     "qi_portal.middleware.DatabaseUnavailableMiddleware",  # first to see a view's exception
 ]
 
@@ -157,6 +165,24 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Login lockout (django-axes, defect 9): after AXES_FAILURE_LIMIT wrong passwords for one
+# user name from one address, that pair is refused for AXES_COOLOFF_MINUTES (each further
+# try restarts the wait). The pair, not the address alone: a puskesmas behind one NAT
+# address is not locked out by one person's typing, nor one user by a stranger elsewhere.
+# A successful log-in clears the count; an administrator unlocks in the admin ("Access
+# attempts": delete the row). Attempts are kept in the database.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "10"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "qi_portal.security.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "qi_portal.security.client_ip"
+# Reverse proxies in front of gunicorn that append to X-Forwarded-For (0: use REMOTE_ADDR).
+NUM_PROXIES = int(os.environ.get("NUM_PROXIES", "0"))
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -173,6 +199,7 @@ USE_THOUSAND_SEPARATOR = True
 # Static files: our own under static/, front-end packages from node_modules (npm ci).
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+MEDIA_ROOT = os.environ.get("MEDIA_ROOT", str(BASE_DIR / "media"))  # uploads (PDSA attachments)
 NODE_MODULES = BASE_DIR / "node_modules"
 STATICFILES_DIRS = [
     BASE_DIR / "static",
@@ -210,15 +237,33 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 100,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "indicators.api.errors.exception_handler",
+    # JSON only; the browsable HTML API only in development.
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
+    + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
+    # Per signed-in user and per anonymous address (cache: Redis, else local memory).
+    "DEFAULT_THROTTLE_CLASSES": [
+        "qi_portal.security.AnonThrottle",
+        "qi_portal.security.UserThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": os.environ.get("API_THROTTLE_ANON", "10000/minute" if TESTING else "30/minute"),
+        "user": os.environ.get("API_THROTTLE_USER", "10000/minute" if TESTING else "300/minute"),
+    },
+    "NUM_PROXIES": NUM_PROXIES,  # 0: REMOTE_ADDR (None would trust any X-Forwarded-For)
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "QI Portal API",
     "DESCRIPTION": "Maternal and neonatal quality-improvement data for Indonesian districts.",
     "VERSION": "1.0.0",
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
 }
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "QI Portal <noreply@localhost>")
+# Absolute links in e-mails (notifications, invitations, password resets) start here.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The language cookie is the visitor's explicit choice (see DefaultLanguageMiddleware).
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 
 # Security: strict defaults when DEBUG is off (behind a TLS-terminating proxy).
 SESSION_COOKIE_SECURE = not DEBUG and not TESTING
@@ -234,6 +279,43 @@ SILENCED_SYSTEM_CHECKS = ["security.W021"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 X_FRAME_OPTIONS = "DENY"
+# The admin's address (ADMIN_PATH, e.g. "beheer-7f3k/"): off the path every scanner tries.
+ADMIN_PATH = (os.environ.get("ADMIN_PATH", "").strip("/") or "admin") + "/"
+
+# Content-Security-Policy (django-csp 4): no inline script, no eval, nothing from other
+# sites. Chart data travels in json_script blocks (type application/json: not script);
+# htmx is told not to inject its indicator <style> (meta htmx-config in base.html); style
+# attributes in templates are classes instead, so style-src needs no 'unsafe-inline'.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],  # Bootstrap's icons are data: SVG in its CSS
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'self'"],
+    }
+}
+# Browser features the site never uses, refused for it and anything it might embed.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "usb",
+    )
+}
 
 # Demo mode shows the "synthetic data" banner; seed_demo switches it on in the database,
 # this only forces it.
@@ -244,6 +326,10 @@ QI_DEMO_BANNER = env_bool("QI_DEMO_BANNER", False)
 # open on the latest complete month; trend points of incomplete months are drawn hollow and
 # left out of the limits, runs and summary marks.
 QI_COMPLETE_SHARE = float(os.environ.get("QI_COMPLETE_SHARE", "0.8"))
+
+# Excel imports: refuse a workbook that unpacks to more than this (a district-year template
+# unpacks to ~0.7 MB; ~1.8 KB per row), before openpyxl reads it (zip bombs).
+QI_IMPORT_MAX_UNPACKED_BYTES = int(os.environ.get("QI_IMPORT_MAX_UNPACKED_BYTES", 5 * 1024 * 1024))
 
 LOGGING = {
     "version": 1,

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.http import JsonResponse
@@ -16,14 +17,15 @@ def healthz(request):
 
 urlpatterns = [
     path("", facility_views.home, name="home"),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("", include("facilities.users.urls")),  # accounts/… and users/…
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("facilities/", include("facilities.urls")),
     path("", include("indicators.urls")),
+    path("improvement/", include("improvement.urls")),
     path("api/v1/", include("facilities.api.urls")),
     path("api/v1/", include("indicators.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("admin/", admin.site.urls),
+    path(settings.ADMIN_PATH, admin.site.urls),  # ADMIN_PATH from the environment
     path("healthz", healthz, name="healthz"),
 ]

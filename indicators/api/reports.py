@@ -161,7 +161,7 @@ class ReportViewSet(
         return Response(self._fresh(report), status=status.HTTP_201_CREATED)
 
     @action(detail=True, methods=["put"], serializer_class=ValuesSerializer)
-    def values(self, request, pk=None):
+    def values(self, request, pk=None, format=None):
         report = self.get_object()
         payload = ValuesSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -175,23 +175,23 @@ class ReportViewSet(
         return Response(self._fresh(report))
 
     @action(detail=True, methods=["post"], serializer_class=EmptySerializer)
-    def submit(self, request, pk=None):
+    def submit(self, request, pk=None, format=None):
         report = self.get_object()
         reports.report_submit(report=report, user=request.user)
         return Response(self._fresh(report))
 
     @action(detail=True, methods=["post"], serializer_class=EmptySerializer)
-    def approve(self, request, pk=None):
+    def approve(self, request, pk=None, format=None):
         report = self.get_object()
         reports.report_approve(report=report, user=request.user)
         return Response(self._fresh(report))
 
     @action(detail=True, methods=["post"], url_path="return", serializer_class=ReasonSerializer)
-    def return_(self, request, pk=None):
+    def return_(self, request, pk=None, format=None):
         return self._with_reason(request, reports.report_return)
 
     @action(detail=True, methods=["post"], serializer_class=ReasonSerializer)
-    def reopen(self, request, pk=None):
+    def reopen(self, request, pk=None, format=None):
         return self._with_reason(request, reports.report_reopen)
 
     def _with_reason(self, request, service):

@@ -9,6 +9,7 @@ from itertools import chain
 from django.utils import timezone
 
 from facilities.models import Facility
+from facilities.selectors import facilities_visible_in_month
 
 from ..models import MonthlyReport, ReportEvent, ValueChange
 from .completeness import MISSING, Cell, facility_month
@@ -33,7 +34,7 @@ def reports_for_month(
     and never started)."""
     today = today or timezone.localdate()
     facilities = list(
-        Facility.objects.visible_to(user).filter(active=True).select_related("district")
+        facilities_visible_in_month(user, period).filter(active=True).select_related("district")
     )
     reports = {
         r.facility_id: r
@@ -62,7 +63,7 @@ def reports_for_month(
 @dataclass
 class HistoryEntry:
     at: dt.datetime
-    user: str
+    user: str  # the person's full name, else their username
     kind: str  # "event" or "change"
     item: ReportEvent | ValueChange
 
@@ -74,7 +75,7 @@ def report_history(report: MonthlyReport) -> list[HistoryEntry]:
     entries = [
         HistoryEntry(
             item.at,
-            item.user.get_username() if item.user else "—",
+            (item.user.get_full_name() or item.user.get_username()) if item.user else "—",
             "event" if isinstance(item, ReportEvent) else "change",
             item,
         )

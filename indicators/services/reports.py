@@ -1,7 +1,9 @@
 """Writes for monthly reports: saving values and the workflow.
 
 draft → submitted → approved (locked) or returned (with a reason) → resubmitted; the
-district may reopen an approved report (with a reason). Every function locks the report
+district may reopen an approved report (with a reason); the facility may recall a
+submitted report to draft until the district starts reviewing it. A month can be
+submitted once it is over. Every function locks the report
 row, checks the user's rights (``facilities.scoping.can``) and the report's status,
 writes an audit trail and bumps the version used for optimistic locking.
 """
@@ -15,13 +17,22 @@ from dataclasses import dataclass
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from facilities.models import Facility
-from facilities.scoping import CREATE_REPORT, EDIT_REPORT, REVIEW_REPORT, can
+from facilities.scoping import (
+    CREATE_REPORT,
+    EDIT_REPORT,
+    RECALL_REPORT,
+    REVIEW_REPORT,
+    acts_on_behalf,
+    can,
+)
 
 from ..models import DataElement, DataValue, MonthlyReport, ReportEvent, ValueChange
-from ..periods import month_start
+from ..periods import add_months, month_start
+from ..selectors.review import review_summaries
 from ..validation import ValidationResult, active_rules, element_history, validate_values
 from .notifications import notify
 from .rollups import rollup_refresh
@@ -117,6 +128,7 @@ def report_create(*, facility: Facility, period: dt.date, user) -> MonthlyReport
                 to_status=report.status,
                 user=user,
                 version=report.version,
+                on_behalf=acts_on_behalf(user, facility),
             )
     return report
 
@@ -234,6 +246,7 @@ def report_save(
             to_status=locked.status,
             user=user,
             version=new_version,
+            on_behalf=acts_on_behalf(user, locked.facility),
         )
     return SaveResult(locked, len(audit))
 
@@ -279,16 +292,37 @@ def _transition(locked: MonthlyReport, *, user, action, to_status, reason="") ->
         user=user,
         reason=reason,
         version=locked.version,
+        # the facility's own step taken by the district (review steps are the district's)
+        on_behalf=action == ReportEvent.Action.SUBMITTED and acts_on_behalf(user, locked.facility),
     )
     rollup_refresh(district_id=locked.facility.district_id, period=locked.period)
     notify(locked, kind=action, actor=user, reason=reason)
     return locked
 
 
+def submittable_from(period: dt.date) -> dt.date:
+    """The first day a month's report may be submitted: the day after the month ends."""
+    return add_months(month_start(period), 1)
+
+
+def submit_too_early_message(period: dt.date, today: dt.date | None = None) -> str | None:
+    """Why the month cannot be submitted yet (it has not ended), or None when it can."""
+    today = today or timezone.localdate()
+    opens = submittable_from(period)
+    if today >= opens:
+        return None
+    return _(
+        "%(month)s is not over yet: save the report as a draft now and submit it from %(date)s."
+    ) % {"month": date_format(period, "F Y"), "date": date_format(opens, "j F Y")}
+
+
 def report_submit(*, report: MonthlyReport, user) -> MonthlyReport:
     with transaction.atomic():
         locked = _lock(report)
         _require_editable(user, locked)
+        too_early = submit_too_early_message(locked.period)
+        if too_early:
+            raise ReportError(too_early)
         values, comments = report_values(locked)
         if not values:
             raise ReportError(_("Enter at least one value before submitting."))
@@ -353,6 +387,61 @@ def report_reopen(*, report: MonthlyReport, user, reason: str) -> MonthlyReport:
     )
 
 
+def review_started(report: MonthlyReport) -> bool:
+    """Has the district started reviewing the report? Yes once it is no longer submitted
+    (approved, returned, reopened) or once any event has been recorded after its latest
+    submission (a review step, a comment or a save by the district): from then on only the
+    district can send it back."""
+    if report.status != Status.SUBMITTED:
+        return True
+    events = list(report.events.order_by("-at", "-id").values_list("action", flat=True)[:1])
+    return bool(events) and events[0] != ReportEvent.Action.SUBMITTED
+
+
+def can_recall(user, report: MonthlyReport | None) -> bool:
+    """For the page: may ``user`` recall ``report`` now (see :func:`report_recall`)?"""
+    return (
+        report is not None
+        and report.status == Status.SUBMITTED
+        and can(user, RECALL_REPORT, report.facility)
+        and not review_started(report)
+    )
+
+
+def report_recall(*, report: MonthlyReport, user) -> MonthlyReport:
+    """The facility takes its submitted report back to draft, to correct it, as long as
+    the district has not started reviewing it (:func:`review_started`). Audited as a
+    ``recalled`` event; the district's totals drop the report until it is submitted again.
+    """
+    with transaction.atomic():
+        locked = _lock(report)
+        if not can(user, RECALL_REPORT, locked.facility):
+            raise PermissionDenied(_("You cannot recall reports of this facility."))
+        _require_status(locked, [Status.SUBMITTED], _("recalled"))
+        if review_started(locked):
+            raise InvalidTransition(
+                _(
+                    "The district has started reviewing this report: it can no longer be "
+                    "recalled. Ask the district health office to return it."
+                )
+            )
+        from_status = locked.status
+        locked.status = Status.DRAFT
+        locked.version += 1
+        locked.updated_by = user
+        locked.save(update_fields=["status", "version", "updated_by", "updated_at"])
+        ReportEvent.objects.create(
+            report=locked,
+            action=ReportEvent.Action.RECALLED,
+            from_status=from_status,
+            to_status=locked.status,
+            user=user,
+            version=locked.version,
+        )
+        rollup_refresh(district_id=locked.facility.district_id, period=locked.period)
+    return locked
+
+
 def report_upsert(
     *,
     facility: Facility,
@@ -382,3 +471,29 @@ def report_upsert(
             expected_version=version,
             action=action,
         )
+
+
+def reports_approve_clean(*, reports, user) -> list[MonthlyReport]:
+    """Approve several reports together, all or none: each must be in the user's review
+    scope, submitted and clean (no error, no warning, no outlier; see
+    ``selectors.review``). Any other report refuses the whole batch."""
+    reports = list(reports)
+    if not reports:
+        raise ReportError(_("Choose at least one report."))
+    with transaction.atomic():
+        locked = list(
+            MonthlyReport.objects.select_for_update(of=("self",))
+            .select_related("facility__district")
+            .filter(pk__in=[r.pk for r in reports])
+            .order_by("first_submitted_at", "pk")
+        )
+        for report in locked:
+            _require_reviewer(user, report)
+            _require_status(report, [Status.SUBMITTED], _("approved"))
+        unclean = [s.report for s in review_summaries(locked) if not s.is_clean]
+        if unclean:
+            raise ReportError(
+                _("Not approved: these reports have warnings or outliers to look at: %(list)s")
+                % {"list": ", ".join(str(r.facility) for r in unclean)}
+            )
+        return [report_approve(report=report, user=user) for report in locked]

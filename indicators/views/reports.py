@@ -12,9 +12,19 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from facilities.models import District, Facility, LearningNetwork
-from facilities.scoping import CREATE_REPORT, EDIT_REPORT, REVIEW_REPORT, can
+from facilities.scoping import CREATE_REPORT, EDIT_REPORT, REVIEW_REPORT, acts_on_behalf, can
+from facilities.selectors import facility_month_visible
 
-from ..entry import ReportEntryForm, build_sections, initial_from_report, live_indicator_data
+from ..entry import (
+    VALUE_MESSAGES,
+    ReportEntryForm,
+    build_sections,
+    entry_problems,
+    initial_from_report,
+    live_indicator_data,
+    problem_counts,
+    problems_by_element,
+)
 from ..models import DataElement, MonthlyReport, Notification
 from ..periods import add_months, last_complete_month, month_range, month_start, parse_period
 from ..selectors.completeness import completeness_grid
@@ -30,6 +40,8 @@ def _facility_and_period(request, code: str, period: str):
     month = parse_period(period)
     if month is None or month > month_start(timezone.localdate()):
         raise Http404(_("No such month."))
+    if not facility_month_visible(request.user, facility, month):
+        raise Http404  # a coach, for a month after the facility left the network
     return facility, month
 
 
@@ -65,7 +77,8 @@ def report_entry(request, code, period):
         else can(request.user, CREATE_REPORT, facility)
     )
     elements = list(DataElement.objects.all())
-    validation = conflict = None
+    validation = conflict = notice = None
+    comments: dict[str, str] = {}
     if request.method == "POST":
         if not editable:
             raise PermissionDenied(_("This report cannot be edited."))
@@ -74,15 +87,21 @@ def report_entry(request, code, period):
         if outcome.redirect:
             return redirect(request.path)
         report, validation, conflict = outcome.report, outcome.validation, outcome.conflict
+        notice = outcome.notice
         if outcome.version:
             form.data = form.data.copy()
             form.data["version"] = outcome.version
+        if validation is None:  # the checks on what was typed, whatever the refusal
+            validation = _check_typed(form, facility, month)
+        comments = form.comments()
     else:
         form = ReportEntryForm(
             initial=initial_from_report(report), elements=elements, read_only=not editable
         )
         if report is not None and editable and report.values.exists():
             validation = services.report_validate(report)
+            comments = services.report_values(report)[1]
+    problems = entry_problems(form, validation, comments)
     return render(
         request,
         "indicators/reports/report_entry.html",
@@ -92,14 +111,22 @@ def report_entry(request, code, period):
             "report": report,
             "form": form,
             "sections": build_sections(
-                form, facility=facility, period=month, validation=validation
+                form, facility=facility, period=month, validation=validation, problems=problems
             ),
             "validation": validation,
-            "unexplained": _unexplained(validation, report),
+            "problems": problems,
+            **problem_counts(problems),
+            "checked": validation is not None or form.is_bound,
+            "notice": notice,
             "conflict": conflict,
             "editable": editable,
+            # district staff (or an administrator) entering for the facility: said on the page
+            "on_behalf": editable and acts_on_behalf(request.user, facility),
+            "too_early": services.submit_too_early_message(month) if editable else None,
+            "can_recall": services.can_recall(request.user, report),
             "can_review": report is not None and can(request.user, REVIEW_REPORT, report),
             "live_indicators": live_indicator_data(facility, month),
+            "value_messages": {k: str(v) for k, v in VALUE_MESSAGES.items()},
             "previous": add_months(month, -1),
             "next": add_months(month, 1)
             if add_months(month, 1) <= month_start(timezone.localdate())
@@ -108,26 +135,40 @@ def report_entry(request, code, period):
     )
 
 
-def _unexplained(validation, report):
-    if validation is None or report is None:
-        return []
-    return validation.unexplained_warnings(services.report_values(report)[1])
+def _check_typed(form, facility, month):
+    """The server's checks on the typed values that are valid counts (the others are
+    named by the form's own errors); None when nothing valid was typed."""
+    form.is_valid()
+    values = {code: value for code, value in form.values().items() if value is not None}
+    if not values:
+        return None
+    return services.report_validate(MonthlyReport(facility=facility, period=month), values)
 
 
 class _Outcome:
     def __init__(
-        self, *, redirect=False, report=None, validation=None, conflict=None, version=None
+        self,
+        *,
+        redirect=False,
+        report=None,
+        validation=None,
+        conflict=None,
+        version=None,
+        notice=None,
     ):
         self.redirect, self.report, self.validation = redirect, report, validation
-        self.conflict, self.version = conflict, version
+        self.conflict, self.version, self.notice = conflict, version, notice
 
 
 def _save_or_submit(request, form, facility, month, report) -> _Outcome:
     """Save the typed values; submit too when asked. Nothing typed is lost on a refusal:
-    the form is shown again with the user's values."""
+    the form is shown again with the user's values, and ``notice`` heads the problems
+    summary that names each field."""
     if not form.is_valid():
-        messages.error(request, _("Some values are not valid: nothing was saved. See below."))
-        return _Outcome(report=report)
+        return _Outcome(
+            report=report,
+            notice=_("Nothing was saved: correct the values listed here, then save again."),
+        )
     user = request.user
     try:
         saved = services.report_upsert(
@@ -143,21 +184,59 @@ def _save_or_submit(request, form, facility, month, report) -> _Outcome:
         report = MonthlyReport.objects.get(facility=facility, period=month)
         return _Outcome(report=report, conflict=conflict, version=report.version)
     except services.ReportError as error:
-        messages.error(request, error.message)
-        return _Outcome(report=report)
+        return _Outcome(report=report, notice=error.message)
+    on_behalf = acts_on_behalf(user, facility)
     if request.POST.get("action") != "submit":
-        messages.success(request, _("Draft saved."))
+        if on_behalf:
+            messages.success(
+                request, _("Draft saved on behalf of %(facility)s.") % {"facility": facility.name}
+            )
+        else:
+            messages.success(request, _("Draft saved."))
         return _Outcome(redirect=True)
     try:
         services.report_submit(report=saved, user=user)
     except services.ReportInvalid as invalid:
-        messages.error(request, invalid.message + " " + _("Your values were saved as a draft."))
-        return _Outcome(report=saved, validation=invalid.result, version=saved.version)
+        return _Outcome(
+            report=saved,
+            validation=invalid.result,
+            version=saved.version,
+            notice=invalid.message + " " + _("Your values were saved as a draft."),
+        )
+    except services.ReportError as error:
+        return _Outcome(
+            report=saved,
+            version=saved.version,
+            notice=error.message + " " + _("Your values were saved as a draft."),
+        )
+    if on_behalf:
+        messages.success(
+            request,
+            _(
+                "Report submitted on behalf of %(facility)s: it is waiting in the district's "
+                "review queue."
+            )
+            % {"facility": facility.name},
+        )
+    else:
+        messages.success(request, _("Report submitted to the district health office."))
+    return _Outcome(redirect=True)
+
+
+@require_POST
+@login_required
+def report_recall(request, code, period):
+    """The facility takes its submitted report back to draft (before the review)."""
+    facility, month = _facility_and_period(request, code, period)
+    report = get_object_or_404(MonthlyReport, facility=facility, period=month)
+    try:
+        services.report_recall(report=report, user=request.user)
+        messages.success(
+            request, _("The report is a draft again: correct it, then submit it again.")
+        )
     except services.ReportError as error:
         messages.error(request, error.message)
-        return _Outcome(report=saved, version=saved.version)
-    messages.success(request, _("Report submitted to the district health office."))
-    return _Outcome(redirect=True)
+    return redirect("indicators:report_entry", code=facility.code, period=period)
 
 
 @require_POST
@@ -270,19 +349,21 @@ def completeness(request):
 @require_POST
 @login_required
 def report_check(request, code, period):
-    """htmx: the server's validation of the values in the form, without saving them."""
+    """htmx: the server's checks of the values in the form, without saving them: the
+    problems summary, and (out of band) every field's messages, so a corrected value
+    loses its stale ones."""
     facility, month = _facility_and_period(request, code, period)
-    form = ReportEntryForm(request.POST, elements=list(DataElement.objects.all()))
-    form.is_valid()  # invalid fields are simply left out of the check
-    values = {code: value for code, value in form.values().items() if value is not None}
-    report = MonthlyReport(facility=facility, period=month)
-    validation = services.report_validate(report, values) if values else None
-    comments = form.comments()
+    elements = list(DataElement.objects.all())
+    form = ReportEntryForm(request.POST, elements=elements)
+    validation = _check_typed(form, facility, month)
+    problems = entry_problems(form, validation, form.comments())
     return render(
         request,
-        "indicators/reports/_checks.html",
+        "indicators/reports/_entry_check.html",
         {
-            "validation": validation,
-            "unexplained": validation.unexplained_warnings(comments) if validation else [],
+            "problems": problems,
+            **problem_counts(problems),
+            "checked": True,
+            "rows": problems_by_element(elements, problems),
         },
     )

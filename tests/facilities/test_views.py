@@ -13,6 +13,7 @@ from tests.factories import (
     WorldMixin,
     add_values,
 )
+from tests.i18n import choose_language
 from tests.permissions import PermissionMatrixMixin
 
 NOW = dt.datetime(2025, 7, 15, 3, 0, tzinfo=dt.UTC)
@@ -64,14 +65,14 @@ class HomeViewTests(PermissionMatrixMixin, WorldMixin, TestCase):
             user=self.kapus_lubuk_pinang, report=report, kind="approved", read_at=NOW
         )
         self.client.force_login(self.kapus_lubuk_pinang)
-        response = self.client.get(reverse("home"), HTTP_ACCEPT_LANGUAGE="en")
+        response = self.client.get(reverse("home"), **choose_language(self.client, "en"))
         self.assertContains(response, "You have 1 new notification.")
         self.client.force_login(self.dinkes_mukomuko)
         self.assertNotContains(self.client.get(reverse("home")), 'data-testid="unread"')
 
     def test_outsider_is_told_they_have_no_role(self):
         self.client.force_login(self.outsider)
-        response = self.client.get(reverse("home"), HTTP_ACCEPT_LANGUAGE="en")
+        response = self.client.get(reverse("home"), **choose_language(self.client, "en"))
         self.assertContains(response, "You have no role yet")
 
     def test_query_count_does_not_grow_with_facilities(self):
@@ -168,7 +169,7 @@ class FacilityDetailTests(PermissionMatrixMixin, WorldMixin, TestCase):
         self.client.force_login(self.kapus_lubuk_pinang)
         response = self.client.get(
             reverse("facilities:detail", args=[self.pkm_lubuk_pinang.code]),
-            HTTP_ACCEPT_LANGUAGE="en",
+            **choose_language(self.client, "en"),
         )
         self.assertContains(response, "PONED")
         table = response.context["table"]

@@ -12,7 +12,7 @@ from django.test import TestCase, override_settings
 from facilities.models import DemoDataset, Facility, LearningNetwork
 from facilities.services import regions_load
 from indicators.demo import DEMO_PASSWORD, USERS, monthly_counts
-from indicators.models import DataValue, MonthlyReport
+from indicators.models import DataValue, MonthlyReport, ReportEvent
 
 TODAY = dt.date(2026, 11, 25)
 
@@ -78,18 +78,43 @@ class SeedDemoTests(TestCase):
             Facility.objects.count(),
             MonthlyReport.objects.count(),
             DataValue.objects.count(),
+            ReportEvent.objects.count(),
         )
         with override_settings(DEBUG=True):
             call_command("seed_demo", stdout=io.StringIO())
         from indicators.demo import demo_seed
 
         second = demo_seed(today=TODAY)
-        self.assertEqual((second.facilities, second.reports, second.values), (0, 0, 0))
+        self.assertEqual(
+            (second.facilities, second.reports, second.values, second.approvals), (0, 0, 0, 0)
+        )
         self.assertEqual(
             counts,
-            (Facility.objects.count(), MonthlyReport.objects.count(), DataValue.objects.count()),
+            (
+                Facility.objects.count(),
+                MonthlyReport.objects.count(),
+                DataValue.objects.count(),
+                ReportEvent.objects.count(),
+            ),
         )
         self.assertEqual(DemoDataset.objects.count(), 1)
+
+    def test_approved_reports_record_who_approved_them_and_when(self):
+        approved = MonthlyReport.objects.filter(status="approved")
+        self.assertEqual(self.first.approvals, approved.count())
+        events = ReportEvent.objects.filter(action=ReportEvent.Action.APPROVED)
+        self.assertEqual(events.count(), approved.count())  # one each
+        district_user = get_user_model().objects.get(username="dinkes.mukomuko")
+        mukomuko = events.filter(report__facility__district__code="17.06").select_related(
+            "report", "user"
+        )
+        self.assertTrue(mukomuko)
+        for event in mukomuko:
+            self.assertEqual(event.user, district_user)
+            self.assertEqual(event.report.approved_by, district_user)
+            self.assertEqual(event.at, event.report.approved_at)
+            self.assertEqual((event.from_status, event.to_status), ("submitted", "approved"))
+            self.assertFalse(event.on_behalf)
 
     def test_improvement_after_the_change_date(self):
         facility = Facility.objects.filter(district__code="36.72", type="puskesmas").first()

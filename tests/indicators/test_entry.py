@@ -2,7 +2,10 @@
 
 import datetime as dt
 
+import time_machine
+from django.conf import settings
 from django.test import TestCase
+from django.urls import reverse
 from django.utils import translation
 
 from indicators.entry import (
@@ -12,7 +15,7 @@ from indicators.entry import (
     initial_from_report,
     live_indicator_data,
 )
-from indicators.models import DataElement, DataValue, Section
+from indicators.models import DataElement, DataValue, MonthlyReport, Section
 from indicators.validation import Finding, ValidationResult
 from tests.factories import CatchmentTargetFactory, ReportFactory, WorldMixin, add_values
 
@@ -173,3 +176,140 @@ class LiveIndicatorDataTests(WorldMixin, TestCase):
     def test_coverage_left_out_without_a_target_for_the_year(self):
         codes = [d["code"] for d in live_indicator_data(self.pkm_manna, JUNE)]
         self.assertEqual(sorted(codes), ["MMR", "NMR", "STUNTING_PREV"])
+
+
+@time_machine.travel(dt.datetime(2025, 7, 5, 3, 0, tzinfo=dt.UTC))
+class EntryPageTests(WorldMixin, TestCase):
+    """The page: problems summary, messages at the fields, section menu, submit rules."""
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.build_world()
+
+    def setUp(self):
+        self.client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+
+    def url(self, period="2025-06", name="indicators:report_entry"):
+        return reverse(name, args=[self.pkm_lubuk_pinang.code, period])
+
+    def post(self, data, period="2025-06", user=None):
+        self.client.force_login(user or self.kapus_lubuk_pinang)
+        with translation.override("en"):
+            return self.client.post(self.url(period), data, follow=True, HTTP_ACCEPT_LANGUAGE="en")
+
+    def problems(self, response):
+        return [(p.code, [e.code for e in p.elements]) for p in response.context["problems"]]
+
+    def test_failed_submit_keeps_every_value_and_lists_the_problems_by_name(self):
+        response = self.post(
+            {
+                "version": 1,
+                "v_K1": "10",
+                "v_K4": "12",  # rule error K4 > K1
+                "v_K6": "-3",  # not a count
+                "c_K1": "baris\npertama",
+                "action": "submit",
+            }
+        )
+        self.assertFalse(MonthlyReport.objects.exists())  # nothing saved: K6 is not valid
+        form = response.context["form"]
+        self.assertEqual(
+            (form["v_K1"].value(), form["v_K4"].value(), form["v_K6"].value()),
+            ("10", "12", "-3"),
+        )
+        # the field's own error and the rule's error both stay, named, at the top
+        self.assertEqual(self.problems(response), [("value", ["K6"]), ("k4-le-k1", ["K1", "K4"])])
+        page = response.content.decode()
+        top = page[page.index('id="live-checks"') : page.index('id="report-form"')]
+        self.assertIn("Nothing was saved", top)
+        self.assertIn("Pregnant women K6 (≥ 2 by a doctor)", top)
+        self.assertIn("The number cannot be negative.", top)
+        self.assertIn("Pregnant women K1 (first ANC visit), Pregnant women K4", top)
+        self.assertIn('href="#row-K6" data-focus="K6"', top)
+        self.assertNotIn("See below", page)
+        # and at the fields
+        self.assertContains(response, 'data-finding="k4-le-k1"', count=2)  # K1 and K4
+        self.assertInHTML(
+            '<div class="entry-msg entry-msg-error" data-severity="error" data-field-error>'
+            "The number cannot be negative.</div>",
+            page,
+        )
+        self.assertIn(">\nbaris\npertama</textarea>", page)  # a multi-line comment
+
+    def test_submit_refused_by_the_rules_saves_a_draft_and_keeps_the_list(self):
+        response = self.post({"version": 1, "v_K1": "10", "v_K4": "12", "action": "submit"})
+        self.assertEqual(MonthlyReport.objects.get().status, "draft")
+        self.assertEqual(self.problems(response), [("k4-le-k1", ["K1", "K4"])])
+        self.assertContains(response, "Your values were saved as a draft.")
+        self.assertEqual(response.context["form"]["v_K4"].value(), "12")
+        nav = {s.code: s.state for s in response.context["sections"]}
+        self.assertEqual((nav["anc"], nav["neonatal_deaths"]), ("errors", "untouched"))
+
+    def test_live_check_replaces_every_fields_messages(self):
+        self.client.force_login(self.kapus_lubuk_pinang)
+        check = self.url(name="indicators:report_check")
+        with translation.override("en"):
+            response = self.client.post(check, {"version": 1, "v_K1": "10", "v_K4": "-1"})
+        page = response.content.decode()
+        self.assertIn('id="msgs-K4" hx-swap-oob="true"', page)
+        self.assertIn('id="msgs-K6" hx-swap-oob="true"></div>', page)  # cleared
+        self.assertIn("The number cannot be negative.", page)
+        response = self.client.post(check, {"version": 1, "v_K1": "10", "v_K4": "12"})
+        self.assertContains(response, 'data-live-finding="k4-le-k1"')
+        response = self.client.post(check, {"version": 1, "v_K1": "10", "v_K4": "8"})
+        self.assertNotContains(response, "data-finding")
+        self.assertContains(response, 'data-testid="live-checks-ok"')
+
+    def test_inputs_have_the_numeric_keyboard_and_comments_are_textareas(self):
+        self.client.force_login(self.kapus_lubuk_pinang)
+        page = self.client.get(self.url())
+        self.assertContains(page, 'inputmode="numeric"')
+        self.assertContains(page, 'pattern="[0-9]*"')
+        self.assertContains(page, '<textarea name="c_K1" cols="40" rows="2"')
+        self.assertContains(page, 'href="#section-neonatal_deaths"')
+
+    def test_the_current_month_can_be_saved_but_its_submit_button_is_disabled(self):
+        self.client.force_login(self.kapus_lubuk_pinang)
+        with translation.override("en"):
+            page = self.client.get(self.url("2025-07"), HTTP_ACCEPT_LANGUAGE="en")
+        self.assertContains(page, 'value="submit" class="btn btn-primary btn-lg" disabled')
+        self.assertContains(page, "July 2025 is not over yet")
+        response = self.post({"version": 1, "v_K1": "10", "action": "submit"}, period="2025-07")
+        report = MonthlyReport.objects.get(period=dt.date(2025, 7, 1))
+        self.assertEqual(report.status, "draft")  # saved, not submitted
+        self.assertContains(response, "is not over yet")
+        self.assertEqual(response.context["form"]["v_K1"].value(), "10")
+
+    def test_recall_button_and_view(self):
+        self.post({"version": 1, "v_K1": "10", "v_K4": "8", "action": "submit"})
+        report = MonthlyReport.objects.get()
+        self.assertEqual(report.status, "submitted")
+        page = self.client.get(self.url())
+        self.assertContains(page, 'data-testid="recall-button"')
+        self.client.force_login(self.provinsi_bengkulu)
+        self.assertNotContains(self.client.get(self.url()), 'data-testid="recall-button"')
+        self.assertEqual(
+            self.client.post(self.url(name="indicators:report_recall")).status_code, 403
+        )
+        self.client.force_login(self.kapus_lubuk_pinang)
+        self.client.post(self.url(name="indicators:report_recall"))
+        report.refresh_from_db()
+        self.assertEqual(report.status, "draft")
+        self.assertEqual(report.events.last().action, "recalled")
+        self.assertNotContains(self.client.get(self.url()), 'data-testid="recall-button"')
+
+    def test_read_only_roles_see_view_report(self):
+        for user, label in (
+            (self.provinsi_bengkulu, "View report"),
+            (self.coach_cilegon, "View report"),
+            (self.kapus_lubuk_pinang, "Enter"),
+        ):
+            self.client.force_login(user)
+            with self.subTest(user=user.username), translation.override("en"):
+                page = self.client.get(
+                    reverse("indicators:report_list") + "?month=2025-06",
+                    HTTP_ACCEPT_LANGUAGE="en",
+                )
+                self.assertContains(page, f">{label}</a>")
+                if label == "View report":
+                    self.assertNotContains(page, ">Enter</a>")

@@ -14,9 +14,12 @@ from django.urls import reverse
 from facilities.models import RoleAssignment
 from indicators import excel
 from indicators.models import DataValue, MonthlyReport, ReportEvent, ValidationRule
+from indicators.services import imports
 from indicators.services import reports as services
+from indicators.services.imports import ImportRefused
 from indicators.views.excel import SESSION_KEY
 from tests.factories import FacilityFactory, ReportFactory, RoleFactory, WorldMixin, add_values
+from tests.i18n import choose_language
 from tests.permissions import PermissionMatrixMixin
 
 Status = MonthlyReport.Status
@@ -66,7 +69,7 @@ class ExcelTestCase(WorldMixin, TestCase):
 
     def download(self, user, **params) -> bytes:
         self.client.force_login(user)
-        response = self.client.get(TEMPLATE_URL, params, HTTP_ACCEPT_LANGUAGE="en")
+        response = self.client.get(TEMPLATE_URL, params, **choose_language(self.client, "en"))
         self.assertEqual(response.status_code, 200)
         self.assertEqual(response["Content-Type"], excel.XLSX_CONTENT_TYPE)
         return response.content
@@ -85,13 +88,13 @@ class ExcelTestCase(WorldMixin, TestCase):
         return self.client.post(
             UPLOAD_URL,
             {"file": SimpleUploadedFile(name, content)},
-            HTTP_ACCEPT_LANGUAGE="en",
+            **choose_language(self.client, "en"),
         )
 
     def confirm(self, token=None):
         if token is None:
             token = self.client.session[SESSION_KEY]["token"]
-        return self.client.post(CONFIRM_URL, {"token": token}, HTTP_ACCEPT_LANGUAGE="en")
+        return self.client.post(CONFIRM_URL, {"token": token}, **choose_language(self.client, "en"))
 
     def problems(self, response):
         self.assertEqual(response.status_code, 200)
@@ -291,7 +294,7 @@ class RoundTripTests(ExcelTestCase):
                 response = self.client.post(
                     UPLOAD_URL,
                     {"file": SimpleUploadedFile("a.xlsx", save(sheet))},
-                    HTTP_ACCEPT_LANGUAGE=language,
+                    **choose_language(self.client, language),
                 )
                 (warning,) = response.context["plan"].warnings
                 self.assertEqual(warning.finding.message, message)
@@ -470,7 +473,7 @@ class ConfirmTests(ExcelTestCase):
                 response = self.confirm(token=posted)
                 self.assertRedirects(response, UPLOAD_URL)
                 self.assertEqual(self.snapshot(), before)
-        response = self.client.post(CONFIRM_URL, follow=True, HTTP_ACCEPT_LANGUAGE="en")
+        response = self.client.post(CONFIRM_URL, follow=True, **choose_language(self.client, "en"))
         self.assertContains(response, "This preview is no longer valid")
         self.assertEqual(self.snapshot(), before)
         self.confirm(token=token)  # the right token still works, once
@@ -498,7 +501,7 @@ class ConfirmTests(ExcelTestCase):
             CONFIRM_URL,
             {"token": self.client.session[SESSION_KEY]["token"]},
             follow=True,
-            HTTP_ACCEPT_LANGUAGE="en",
+            **choose_language(self.client, "en"),
         )
         self.assertContains(response, "was changed by someone else after your preview")
         self.assertEqual(self.snapshot(), before)  # June was not created either
@@ -516,22 +519,18 @@ class ConfirmTests(ExcelTestCase):
         fill(sheet, "P1706001", "2025-05", {"K1": 21})
         self.upload(self.kapus_lubuk_pinang, save(sheet))
         before = self.snapshot()
-        real_save = services.report_save
-
-        def save_then_fail(**kwargs):
-            if kwargs["report"].period == JUNE:
-                raise services.InvalidTransition("This report is submitted.")
-            return real_save(**kwargs)
-
-        with mock.patch.object(services, "report_save", side_effect=save_then_fail):
+        # the reports and values are written when the audit trail fails
+        refused = ImportRefused("Row 6: the audit trail failed. Nothing was imported.")
+        with mock.patch.object(imports, "_record_history", side_effect=refused) as record:
             response = self.client.post(
                 CONFIRM_URL,
                 {"token": self.client.session[SESSION_KEY]["token"]},
                 follow=True,
                 HTTP_ACCEPT_LANGUAGE="en",
             )
+        record.assert_called_once()
         self.assertContains(response, "Nothing was imported")
-        self.assertEqual(self.snapshot(), before)  # May's saved values were rolled back
+        self.assertEqual(self.snapshot(), before)  # May's values and June's report rolled back
 
     def test_right_withdrawn_after_preview_refuses(self):
         for scenario in ("out of scope", "read-only"):
@@ -549,7 +548,7 @@ class ConfirmTests(ExcelTestCase):
                     CONFIRM_URL,
                     {"token": self.client.session[SESSION_KEY]["token"]},
                     follow=True,
-                    HTTP_ACCEPT_LANGUAGE="en",
+                    **choose_language(self.client, "en"),
                 )
                 self.assertContains(response, "you can no longer enter reports for this facility")
                 self.assertEqual(self.snapshot(), before)
@@ -566,7 +565,7 @@ class ConfirmTests(ExcelTestCase):
             CONFIRM_URL,
             {"token": self.client.session[SESSION_KEY]["token"]},
             follow=True,
-            HTTP_ACCEPT_LANGUAGE="en",
+            **choose_language(self.client, "en"),
         )
         self.assertContains(response, "1 reports created, 1 reports updated, 2 values changed")
 
@@ -606,7 +605,7 @@ class PermissionTests(PermissionMatrixMixin, ExcelTestCase):
 
     def test_upload_post_without_a_file_shows_the_form(self):
         self.client.force_login(self.kapus_lubuk_pinang)
-        response = self.client.post(UPLOAD_URL, {}, HTTP_ACCEPT_LANGUAGE="en")
+        response = self.client.post(UPLOAD_URL, {}, **choose_language(self.client, "en"))
         self.assertContains(response, "Choose the file to upload.")
 
     def test_confirm_matrix(self):
@@ -655,3 +654,155 @@ class FormulaInjectionTests(ExcelTestCase):
             with self.subTest(value=value):
                 self.assertEqual(excel.safe_cell(value), value)
         self.assertIsInstance(excel.safe_cell(-5), int)
+
+
+def rezip(content: bytes, replace: dict[str, bytes] | None = None, add: dict | None = None):
+    """The workbook ``content`` with some parts replaced or added, deflated as Excel does."""
+    source = zipfile.ZipFile(io.BytesIO(content))
+    output = io.BytesIO()
+    with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info in source.infolist():
+            archive.writestr(info.filename, (replace or {}).get(info.filename, source.read(info)))
+        for name, data in (add or {}).items():
+            archive.writestr(name, data)
+    return output.getvalue()
+
+
+SHEET = "xl/worksheets/sheet1.xml"
+
+
+def empty_rows_sheet(rows: int) -> bytes:
+    """A sheet of the template's two header rows then ``rows`` rows of empty cells."""
+    row = b'<row><c t="inlineStr"><is><t></t></is></c><c/><c/><c/><c/><c/><c/><c/></row>'
+    return (
+        b'<?xml version="1.0" encoding="UTF-8"?>'
+        b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        b'<sheetData><row r="2"><c r="A2" t="inlineStr"><is><t>facility_code</t></is></c>'
+        b'<c r="B2" t="inlineStr"><is><t>period</t></is></c></row>'
+        + row * rows
+        + b"</sheetData></worksheet>"
+    )
+
+
+class ZipBombTests(ExcelTestCase):
+    """Defect 3: the zip is inspected before openpyxl reads it; the sheet is streamed."""
+
+    def refused_before_reading(self, content, text):
+        before = self.snapshot()
+        with mock.patch("indicators.excel.load_workbook") as load_workbook:
+            response = self.upload(self.kapus_lubuk_pinang, content)
+        load_workbook.assert_not_called()
+        problems = self.problems(response)
+        self.assertEqual(len(problems), 1, problems)
+        self.assertIn(text, problems[0][2])
+        self.assertEqual(self.snapshot(), before)
+
+    def test_a_sheet_that_unpacks_to_tens_of_megabytes_is_refused_unread(self):
+        content = rezip(save(self.facility_template()), {SHEET: empty_rows_sheet(500_000)})
+        unpacked = sum(i.file_size for i in zipfile.ZipFile(io.BytesIO(content)).infolist())
+        self.assertLess(len(content), excel.MAX_UPLOAD_BYTES // 10)  # well under the cap
+        self.assertGreater(unpacked, 30 * 1024 * 1024)
+        self.refused_before_reading(content, "unpacks to more than 5 MB")
+
+    def test_a_part_packed_far_too_tightly_is_refused_unread(self):
+        content = rezip(save(self.facility_template()), {SHEET: empty_rows_sheet(40_000)})
+        sheet = zipfile.ZipFile(io.BytesIO(content)).getinfo(SHEET)
+        self.assertLess(sheet.file_size, 5 * 1024 * 1024)  # under the size cap
+        self.assertGreater(sheet.file_size / sheet.compress_size, 100)
+        self.refused_before_reading(content, "packed far more tightly")
+
+    def test_a_zip_of_many_parts_is_refused_unread(self):
+        parts = {f"xl/media/image{i}.bin": b"x" for i in range(excel.MAX_ZIP_MEMBERS)}
+        content = rezip(save(self.facility_template()), add=parts)
+        self.refused_before_reading(content, "more than an Excel workbook has")
+
+    def test_the_unpacked_size_limit_is_a_setting(self):
+        content = save(self.facility_template())
+        with self.settings(QI_IMPORT_MAX_UNPACKED_BYTES=10 * 1024):
+            self.refused_before_reading(content, "unpacks to more than 0.00976562 MB")
+        with self.settings(QI_IMPORT_MAX_UNPACKED_BYTES=1024 * 1024):
+            response = self.upload(self.kapus_lubuk_pinang, content)
+        self.assertEqual(response.context["plan"].problems, [])
+
+    def test_a_real_district_template_is_far_below_the_limits(self):
+        months = [dt.date(2024, m, 1) for m in range(7, 13)] + [
+            dt.date(2025, m, 1) for m in range(1, 7)
+        ]
+        content = excel.build_template(
+            facilities=[self.pkm_lubuk_pinang, self.pkm_kota_mukomuko, self.rsud_mukomuko] * 10,
+            months=months,
+            user=self.dinkes_mukomuko,
+        )  # 30 facilities × 12 months, the size of a real district-year
+        members = zipfile.ZipFile(io.BytesIO(content)).infolist()
+        self.assertIsNone(excel.zip_refusal(members))
+        self.assertLess(sum(m.file_size for m in members), excel.max_unpacked_bytes() / 4)
+        self.assertLess(len(members), excel.MAX_ZIP_MEMBERS / 5)
+        ratios = [m.file_size / m.compress_size for m in members]
+        self.assertLess(max(ratios), excel.MAX_COMPRESSION_RATIO / 4)
+
+    def test_the_workbook_is_streamed_read_only(self):
+        sheet = self.facility_template()
+        fill(sheet, "P1706001", "2025-06", {"K1": 3})
+        with mock.patch("indicators.excel.load_workbook", wraps=openpyxl.load_workbook) as load:
+            response = self.upload(self.kapus_lubuk_pinang, save(sheet))
+        self.assertEqual(load.call_args.kwargs, {"read_only": True, "data_only": False})
+        self.assertEqual(response.context["plan"].to_create, 1)
+
+    def test_reading_stops_at_the_row_limit(self):
+        sheet = self.facility_template()
+        for number in range(excel.FIRST_DATA_ROW + 2, excel.FIRST_DATA_ROW + 50):
+            sheet.cell(number, 1, "P1706001")
+            sheet.cell(number, 3, "2025-06")
+        content = save(sheet)
+        read = []
+        real_rows = excel._sheet_rows
+
+        def counted(*args):
+            for row in real_rows(*args):
+                read.append(row[0])
+                yield row
+
+        before = self.snapshot()
+        with (
+            mock.patch.object(excel, "MAX_DATA_ROWS", 5),
+            mock.patch.object(excel, "_sheet_rows", side_effect=counted),
+        ):
+            response = self.upload(self.kapus_lubuk_pinang, content)
+        problems = self.problems(response)
+        self.assertEqual(
+            problems, [(None, None, "The file has more than 5 rows. Split it into smaller files.")]
+        )
+        self.assertEqual(len(read), 5 + 1)  # not the 50 rows of the sheet
+        self.assertEqual(self.snapshot(), before)
+
+    def test_a_sheet_that_goes_on_for_a_million_rows_stops_early(self):
+        sheet = self.facility_template()
+        sheet.cell(1_048_576, 1, "P1706001")  # a few bytes in the file, padded by readers
+        read = []
+        real_rows = excel._sheet_rows
+
+        def counted(*args):
+            for row in real_rows(*args):
+                read.append(row[0])
+                yield row
+
+        with mock.patch.object(excel, "_sheet_rows", side_effect=counted):
+            response = self.upload(self.kapus_lubuk_pinang, save(sheet))
+        (problem,) = self.problems(response)
+        self.assertIn("The sheet goes on past row 20,004", problem[2])
+        self.assertEqual(len(read), excel.MAX_SHEET_ROWS + 1)
+
+    def test_a_code_row_beyond_the_column_limit_is_refused(self):
+        sheet = self.facility_template()
+        sheet.cell(excel.CODE_ROW, 16_000, "K1")
+        (problem,) = self.problems(self.upload(self.kapus_lubuk_pinang, save(sheet)))
+        self.assertEqual(problem[0], excel.CODE_ROW)
+        self.assertIn("Row 2 goes on past column ALL", problem[2])
+
+    def test_a_damaged_sheet_found_while_streaming_is_unreadable(self):
+        content = save(self.facility_template())
+        broken = zipfile.ZipFile(io.BytesIO(content)).read(SHEET)[:-200]
+        (problem,) = self.problems(
+            self.upload(self.kapus_lubuk_pinang, rezip(content, {SHEET: broken}))
+        )
+        self.assertIn("cannot be read", problem[2])

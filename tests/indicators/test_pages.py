@@ -23,6 +23,7 @@ from tests.factories import (
     SubdistrictFactory,
     add_values,
 )
+from tests.i18n import choose_language
 
 NOW = dt.datetime(2025, 8, 15, 3, 0, tzinfo=dt.UTC)
 JUNE, JULY, AUGUST = dt.date(2025, 6, 1), dt.date(2025, 7, 1), dt.date(2025, 8, 1)
@@ -86,7 +87,9 @@ class IncompleteMonthTests(TestCase):
 
     def test_overview_opens_on_the_latest_complete_month_and_says_why(self):
         with translation.override("en"):
-            response = self.client.get(OVERVIEW, {"district": "17.09"}, HTTP_ACCEPT_LANGUAGE="en")
+            response = self.client.get(
+                OVERVIEW, {"district": "17.09"}, **choose_language(self.client, "en")
+            )
         overview = response.context["overview"]
         self.assertEqual((overview.window.start, overview.window.end), (JUNE, JUNE))
         self.assertEqual(response.context["form"]["period"].value(), "2025-06")

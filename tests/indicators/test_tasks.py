@@ -6,8 +6,9 @@ from contextlib import contextmanager
 
 import time_machine
 from django.core import mail
-from django.test import TestCase
+from django.test import TestCase, override_settings
 
+from facilities.models import Profile
 from indicators.models import MonthlyReport, Notification
 from indicators.tasks import publish, send_notification_email
 from qi_portal.celery import app
@@ -92,3 +93,48 @@ class BrokerDownTests(WorldMixin, TestCase):
         self.assertEqual(len(mail.outbox), 1)
         notification.refresh_from_db()
         self.assertIsNotNone(notification.emailed_at)
+
+
+@override_settings(SITE_URL="https://qi.example.org")
+class NotificationEmailTests(WorldMixin, TestCase):
+    """In the recipient's language, naming the month, with an absolute link."""
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.build_world()
+        cls.report = ReportFactory(facility=cls.pkm_lubuk_pinang, period=dt.date(2026, 11, 1))
+        for user, address in (
+            (cls.dinkes_mukomuko, "d@example.org"),
+            (cls.kapus_lubuk_pinang, "k@example.org"),
+        ):
+            user.email = address
+            user.save()
+
+    def send(self, user, kind):
+        notification = Notification.objects.create(
+            user=user, report=self.report, kind=kind, actor=self.admin
+        )
+        self.assertTrue(send_notification_email(notification.pk))
+        self.assertFalse(send_notification_email(notification.pk))  # idempotent
+        return mail.outbox[-1]
+
+    def test_no_language_chosen_is_indonesian(self):
+        message = self.send(self.dinkes_mukomuko, Notification.Kind.SUBMITTED)
+        self.assertIn("November 2026", message.subject)
+        self.assertIn("laporan November 2026 dari Puskesmas Lubuk Pinang", message.body)
+        self.assertIn("https://qi.example.org/reports/review/P1706001/2026-11/", message.body)
+        self.assertIn("Laporan", message.subject)  # "Report submitted" in Indonesian
+
+    def test_the_profile_language_is_used(self):
+        Profile.objects.create(user=self.kapus_lubuk_pinang, language="en")
+        message = self.send(self.kapus_lubuk_pinang, Notification.Kind.APPROVED)
+        self.assertIn("Report approved", message.subject)
+        self.assertIn("The November 2026 report of Puskesmas Lubuk Pinang", message.body)
+        self.assertIn("https://qi.example.org/reports/P1706001/2026-11/", message.body)
+
+    def test_month_names_follow_the_language(self):
+        self.report.period = dt.date(2026, 8, 1)
+        self.report.save()
+        self.assertIn("Agustus 2026", self.send(self.dinkes_mukomuko, "submitted").subject)
+        Profile.objects.create(user=self.kapus_lubuk_pinang, language="en")
+        self.assertIn("August 2026", self.send(self.kapus_lubuk_pinang, "approved").subject)

@@ -6,12 +6,14 @@ from fractions import Fraction
 from django.test import TestCase
 from django.utils import translation
 
+from indicators import stats
 from indicators.models import ValidationRule
 from indicators.periods import add_months
 from indicators.validation import (
     active_rules,
     element_history,
     is_plain_number_text,
+    usual_range,
     validate_values,
 )
 from tests.factories import ReportFactory, WorldMixin, add_values
@@ -108,12 +110,35 @@ class OutlierTests(TestCase):
             (finding.severity, finding.code, finding.elements), ("warning", "outlier", ("K1",))
         )
         self.assertFalse(finding.is_error)
+        # the element by name, the value and the usual range (accepted and seen)
         self.assertEqual(
             finding.message,
-            "13 is far from this facility's usual values (median 10 over the last 12 months). "
-            "Check it, or explain it in a comment.",
+            "Pregnant women K1 (first ANC visit) = 13, usually 9–12 in the last 12 months.",
         )
-        self.assertEqual(len(self.outliers(7)), 1)  # low values too
+        (low,) = self.outliers(7)  # low values too
+        self.assertIn("= 7, usually 9–12", low.message)
+        with translation.override("id"):  # the element's name in the page language
+            (finding,) = self.outliers(13)
+        self.assertTrue(finding.message.startswith("Ibu hamil K1 (kunjungan pertama) = 13"))
+
+    def test_given_names_are_used(self):
+        result = validate_values(
+            values={"K1": 13}, rules=[], history={"K1": STEADY}, names={"K1": "K1 visits"}
+        )
+        self.assertTrue(result.findings[0].message.startswith("K1 visits = 13, usually"))
+
+    def test_usual_range_holds_what_the_check_accepts_and_what_was_seen(self):
+        self.assertEqual(usual_range(STEADY), (9, 12))
+        self.assertEqual(usual_range([4] * 12), (4, 4))
+        # one odd month: the range is the accepted band, not the lowest to highest seen
+        self.assertEqual(usual_range([10] * 11 + [30]), (10, 17))
+        for past in (STEADY, [4] * 12, [10] * 11 + [30], [3, 9, 14, 15, 15, 16, 40, 22]):
+            low, high = usual_range(past)
+            for value in range(0, 60):
+                with self.subTest(past=past, value=value):
+                    inside = low <= value <= high
+                    if inside:
+                        self.assertFalse(stats.is_outlier(past, value))
 
     def test_not_evaluated_on_short_history_or_without_a_value(self):
         self.assertEqual(self.outliers(500, past=STEADY[:5]), [])
@@ -161,7 +186,7 @@ class ElementHistoryTests(WorldMixin, TestCase):
         self.assertEqual(validate_values(values={"K1": 25}, rules=[], history=history).findings, [])
         with translation.override("en"):
             (finding,) = validate_values(values={"K1": 30}, rules=[], history=history).findings
-        self.assertIn("(median 14.5 over the last 10 months)", finding.message)
+        self.assertIn("= 30, usually 10–21 in the last 10 months.", finding.message)
 
 
 class PlainNumberTextTests(TestCase):

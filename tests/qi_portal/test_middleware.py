@@ -11,6 +11,7 @@ from django.test import TestCase, override_settings
 from django.urls import include, path
 
 from tests.factories import ReportFactory, WorldMixin, add_values
+from tests.i18n import choose_language
 
 BIG = 3 * 1024 * 1024
 
@@ -96,7 +97,7 @@ class DatabaseUnavailableTests(TestCase):
                     self.subTest(url=url, language=language),
                     self.assertLogs("qi_portal.middleware", "ERROR"),
                 ):
-                    response = self.client.get(url, HTTP_ACCEPT_LANGUAGE=language)
+                    response = self.client.get(url, **choose_language(self.client, language))
                     self.assertEqual(response.status_code, 503)
                     self.assertEqual(response["Retry-After"], "30")
                     for text in texts:

@@ -1,9 +1,24 @@
+from importlib import import_module
+
+from django.apps import apps
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+from django.utils.module_loading import module_has_submodule
 
 from indicators.demo import DEMO_PASSWORD, demo_seed
 
 PRODUCTION_FLAG = "--i-know-this-is-production"
+
+
+def demo_extensions():
+    """Other apps' demo data: an app's ``demo.py`` with ``demo_extend(*, today)``, found
+    the way the admin finds ``admin.py``, so that indicators imports no higher app."""
+    for config in apps.get_app_configs():
+        if config.name != "indicators" and module_has_submodule(config.module, "demo"):
+            extend = getattr(import_module(f"{config.name}.demo"), "demo_extend", None)
+            if extend is not None:
+                yield config.label, extend
 
 
 class Command(BaseCommand):
@@ -47,6 +62,9 @@ class Command(BaseCommand):
             f"Demo data: {result.facilities} facilities, {result.targets} catchment targets, "
             f"{result.reports} reports, {result.values} values added."
         )
+        for label, extend in demo_extensions():
+            added = extend(today=timezone.localdate())
+            self.stdout.write(f"Demo data ({label}): {added}")
         if settings.DEBUG:
             self.stdout.write(f"\nDemo logins (password for all: {DEMO_PASSWORD}):")
             for username in result.users:

@@ -7,6 +7,7 @@ import json
 import time_machine
 from django.core.exceptions import RequestDataTooBig
 from django.test import TestCase, override_settings
+from django.utils import translation
 
 from indicators.api.errors import exception_handler
 from indicators.models import MonthlyReport
@@ -137,6 +138,7 @@ class ApiErrorTests(WorldMixin, TestCase):
     @override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=1000)
     def test_a_body_over_the_limit_read_in_the_view_is_413_json(self):
         # e.g. a chunked request without Content-Length, which the middleware cannot see
-        response = exception_handler(RequestDataTooBig("too big"), {})
+        with translation.override("en"):  # the size is written in the active language
+            response = exception_handler(RequestDataTooBig("too big"), {})
         self.assertEqual(response.status_code, 413)
         self.assertIn("1,000", json.loads(response.content)["detail"])

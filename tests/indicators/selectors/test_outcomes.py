@@ -18,6 +18,7 @@ from tests.factories import (
     SubdistrictFactory,
     WorldMixin,
 )
+from tests.i18n import choose_language
 from tests.indicators.outcome_world import (
     DEATHS,
     FEB,
@@ -87,10 +88,14 @@ class OutcomePagePermissionTests(PermissionMatrixMixin, WorldMixin, TestCase):
 
     def test_invalid_filters_show_an_error_and_no_data(self):
         self.client.force_login(self.dinkes_mukomuko)
-        response = self.client.get(f"{DEATHS}?start=2025-06&end=2025-01", HTTP_ACCEPT_LANGUAGE="en")
+        response = self.client.get(
+            f"{DEATHS}?start=2025-06&end=2025-01", **choose_language(self.client, "en")
+        )
         self.assertContains(response, "The first month must come before the last.")
         self.assertIsNone(response.context["data"])
-        response = self.client.get(f"{STUNTING}?period=2025-13", HTTP_ACCEPT_LANGUAGE="en")
+        response = self.client.get(
+            f"{STUNTING}?period=2025-13", **choose_language(self.client, "en")
+        )
         self.assertContains(response, "Enter a month as YYYY-MM")
         self.assertIsNone(response.context["data"])
 
@@ -104,7 +109,7 @@ class DeathsReferralsTests(WorldMixin, TestCase):
 
     def get(self, query, user=None):
         self.client.force_login(user or self.dinkes_mukomuko)
-        return self.client.get(f"{DEATHS}?{query}", HTTP_ACCEPT_LANGUAGE="en")
+        return self.client.get(f"{DEATHS}?{query}", **choose_language(self.client, "en"))
 
     def test_default_range_is_the_last_twelve_months(self):
         data = self.get("district=17.06").context["data"]
@@ -233,7 +238,7 @@ class OverdispersionTests(WorldMixin, TestCase):
         self.client.force_login(self.dinkes_mukomuko)
         url = reverse("indicators:compare", args=["STUNTING_PREV"])
         return self.client.get(
-            f"{url}?district=17.06&period=2025-06{query}", HTTP_ACCEPT_LANGUAGE="en"
+            f"{url}?district=17.06&period=2025-06{query}", **choose_language(self.client, "en")
         )
 
     def outside(self, comparison):

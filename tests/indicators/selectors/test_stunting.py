@@ -11,6 +11,7 @@ from indicators import stats
 from tests.factories import (
     WorldMixin,
 )
+from tests.i18n import choose_language
 from tests.indicators.outcome_world import (
     FEB,
     JAN,
@@ -31,7 +32,7 @@ class StuntingTests(WorldMixin, TestCase):
 
     def get(self, query):
         self.client.force_login(self.dinkes_mukomuko)
-        return self.client.get(f"{STUNTING}?{query}", HTTP_ACCEPT_LANGUAGE="en")
+        return self.client.get(f"{STUNTING}?{query}", **choose_language(self.client, "en"))
 
     def test_default_is_the_latest_weighing_month(self):
         response = self.get("district=17.06")

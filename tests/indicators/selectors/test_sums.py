@@ -236,9 +236,7 @@ class GroupedValuesTests(WorldMixin, TestCase):
                     "facility_id", "period"
                 )
             )
-            denominator = sum(
-                Decimal(self.targets[f]) / 12 for f, m in cells if (f, m) in included
-            )
+            denominator = sum(Decimal(self.targets[f]) / 12 for f, m in cells if (f, m) in included)
         else:
             denominator = Decimal(sum(v.value for v in raw if v.element.code in den_codes))
         if not denominator:

@@ -159,6 +159,91 @@ class WorkflowTests(WorldMixin, TestCase):
         with self.assertRaises(PermissionDenied):
             services.report_approve(report=report, user=self.provinsi_bengkulu)
 
+    # --- recall and the month that is not over ---------------------------------------
+    def test_head_recalls_a_submitted_report_before_review(self):
+        report = self.submit(self.draft())
+        self.assertTrue(services.can_recall(self.kapus_lubuk_pinang, report))
+        version = report.version
+        report = services.report_recall(report=report, user=self.kapus_lubuk_pinang)
+        report.refresh_from_db()
+        self.assertEqual((report.status, report.version), (Status.DRAFT, version + 1))
+        event = report.events.last()
+        self.assertEqual(
+            (event.action, event.from_status, event.to_status, event.user, event.version),
+            ("recalled", "submitted", "draft", self.kapus_lubuk_pinang, report.version),
+        )
+        self.assertEqual(report.values.get(element__code="K1").value, 20)  # values kept
+        # a draft again: it can be corrected and submitted again
+        services.report_save(
+            report=report,
+            user=self.kapus_lubuk_pinang,
+            values={"K1": 21},
+            expected_version=report.version,
+        )
+        self.assertEqual(self.submit(report).status, Status.SUBMITTED)
+
+    def test_recall_is_refused_to_others_and_outside_submitted(self):
+        report = self.draft()
+        with self.assertRaises(services.InvalidTransition):  # a draft
+            services.report_recall(report=report, user=self.kapus_lubuk_pinang)
+        report = self.submit(report)
+        for user in (self.coach_cilegon, self.provinsi_bengkulu, self.outsider):
+            with self.subTest(user=user.username), self.assertRaises(PermissionDenied):
+                services.report_recall(report=report, user=user)
+            self.assertFalse(services.can_recall(user, report))
+        with self.assertRaises(PermissionDenied):  # the district returns instead
+            services.report_recall(report=report, user=self.dinkes_mukomuko)
+        report.refresh_from_db()
+        self.assertEqual(report.status, Status.SUBMITTED)
+        self.assertFalse(report.events.filter(action="recalled").exists())
+
+    def test_no_recall_once_the_district_has_started_reviewing(self):
+        report = self.submit(self.draft())
+        # any step recorded after the submission counts as the review having started
+        ReportEvent.objects.create(
+            report=report,
+            action=ReportEvent.Action.SAVED,
+            from_status="submitted",
+            to_status="submitted",
+            user=self.dinkes_mukomuko,
+            version=report.version,
+        )
+        self.assertTrue(services.review_started(report))
+        self.assertFalse(services.can_recall(self.kapus_lubuk_pinang, report))
+        with self.assertRaises(services.InvalidTransition):
+            services.report_recall(report=report, user=self.kapus_lubuk_pinang)
+        approved = services.report_approve(
+            report=self.submit(self.draft_for(self.pkm_lubuk_pinang, dt.date(2025, 5, 1))),
+            user=self.dinkes_mukomuko,
+        )
+        with translation.override("en"), self.assertRaises(services.InvalidTransition):
+            services.report_recall(report=approved, user=self.kapus_lubuk_pinang)
+        self.assertEqual(MonthlyReport.objects.get(pk=report.pk).status, Status.SUBMITTED)
+
+    def draft_for(self, facility, period):
+        report = ReportFactory(facility=facility, period=period, status=Status.DRAFT)
+        add_values(report, GOOD)
+        return report
+
+    def test_the_current_month_is_saved_but_not_submitted_before_it_ends(self):
+        july = self.draft_for(self.pkm_lubuk_pinang, dt.date(2025, 7, 1))  # today 5 July
+        with translation.override("en"), self.assertRaises(services.ReportError) as refused:
+            services.report_submit(report=july, user=self.kapus_lubuk_pinang)
+        self.assertEqual(
+            refused.exception.message,
+            "July 2025 is not over yet: save the report as a draft now and submit it from "
+            "1 August 2025.",
+        )
+        july.refresh_from_db()
+        self.assertEqual(july.status, Status.DRAFT)
+        saved = services.report_save(
+            report=july, user=self.kapus_lubuk_pinang, values={"K1": 25}, expected_version=1
+        )
+        self.assertEqual(saved.changed, 1)  # a draft can be saved
+        with time_machine.travel(dt.datetime(2025, 8, 1, 1, 0, tzinfo=dt.UTC)):
+            self.assertIsNone(services.submit_too_early_message(july.period))
+            self.assertEqual(self.submit(july).status, Status.SUBMITTED)
+
     # --- validation -------------------------------------------------------------------
     def test_errors_block_submit(self):
         report = self.draft({"K1": 10, "K4": 12})

@@ -1,0 +1,1 @@
+"""Users and access without Django admin: invitations, roles, accounts and profiles."""

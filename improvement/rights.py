@@ -1,0 +1,44 @@
+"""Write rights of the improvement workspace, added to ``facilities.scoping.RIGHTS``.
+
+Coaches write within their networks; facility heads write PDSA cycles and good practices
+for their own facility; district staff read their district, open actions and approve
+good practices for publication. Network-wide objects (a network's aim) have no facility:
+:func:`can_on_network` asks the same question of the user's network and national roles.
+"""
+
+from __future__ import annotations
+
+from facilities.scoping import RIGHTS, Role, active_user, role_assignments_of
+
+EDIT_AIM = "improvement.aim.edit"  # aims and their driver diagrams
+EDIT_PDSA = "improvement.pdsa.edit"
+EDIT_ACTION = "improvement.action.edit"
+EDIT_PRACTICE = "improvement.practice.edit"
+PUBLISH_PRACTICE = "improvement.practice.publish"
+
+IMPROVEMENT_RIGHTS: dict[str, frozenset[str]] = {
+    EDIT_AIM: frozenset({Role.COACH, Role.ADMIN}),
+    EDIT_PDSA: frozenset({Role.COACH, Role.FACILITY_STAFF, Role.ADMIN}),
+    EDIT_ACTION: frozenset({Role.COACH, Role.DISTRICT_STAFF, Role.ADMIN}),
+    EDIT_PRACTICE: frozenset({Role.COACH, Role.FACILITY_STAFF, Role.ADMIN}),
+    PUBLISH_PRACTICE: frozenset({Role.DISTRICT_STAFF, Role.ADMIN}),
+}
+
+
+def register() -> None:
+    RIGHTS.update(IMPROVEMENT_RIGHTS)
+
+
+def roles_for_network(user, network) -> set[str]:
+    """Roles a user holds over a whole network: the network's coach, or national."""
+    if not active_user(user):
+        return set()
+    roles = {Role.ADMIN.value} if user.is_superuser else set()
+    for a in role_assignments_of(user):
+        if a.network_id == network.pk or a.is_national:
+            roles.add(a.role)
+    return roles
+
+
+def can_on_network(user, action: str, network) -> bool:
+    return bool(roles_for_network(user, network) & RIGHTS[action])

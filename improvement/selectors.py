@@ -1,0 +1,243 @@
+"""Reads of the improvement workspace: aim progress from the indicator data, driver
+trees, PDSA ramps, the good-practice library, open actions and chart annotations."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Q, QuerySet, Value
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from facilities.models import Facility
+from indicators.periods import add_months, last_complete_month, month_start
+from indicators.selectors.completeness import reporting_rates
+from indicators.selectors.sums import indicator_values_by_period
+from indicators.selectors.trend import indicator_series
+from indicators.selectors.values import Annotation, ReportingRates
+
+from .models import Action, Aim, Driver, GoodPractice, PDSACycle
+
+
+# ----------------------------------------------------------------------------- aims
+@dataclass(frozen=True)
+class AimProgress:
+    """Where an aim stands: the latest complete month's value against baseline and target.
+
+    ``share`` is the percentage of the way from baseline to target (0 at baseline, 100 at
+    target, negative when the indicator moved the wrong way); None without data."""
+
+    aim: Aim
+    month: dt.date | None
+    value: float | None
+    share: float | None
+
+    @property
+    def bar(self) -> int:
+        """The share clipped to 0–100 for a progress bar."""
+        return 0 if self.share is None else round(max(0.0, min(100.0, self.share)))
+
+    @property
+    def reached(self) -> bool:
+        return self.share is not None and self.share >= 100
+
+
+def aim_facilities(aim: Aim) -> QuerySet[Facility]:
+    if aim.facility_id:
+        return Facility.objects.filter(pk=aim.facility_id)
+    return Facility.objects.filter(memberships__network_id=aim.network_id).distinct()
+
+
+def aim_facilities_visible(aim: Aim, user) -> QuerySet[Facility]:
+    return Facility.objects.visible_to(user).filter(pk__in=aim_facilities(aim).values("pk"))
+
+
+def share_of_way(baseline: Decimal, target: Decimal, value: float | None) -> float | None:
+    """How far ``value`` has moved from ``baseline`` towards ``target``, in %."""
+    if value is None or target == baseline:
+        return None
+    return float((Decimal(str(value)) - baseline) / (target - baseline) * 100)
+
+
+def aim_progress(*, aim: Aim, today: dt.date | None = None) -> AimProgress:
+    """The aim's indicator over its facilities (or network, counting members only while
+    they were members), month by month from the baseline to last month; the latest
+    month that is complete (due, and enough reports in) and has a value is compared
+    with the baseline and the target. Four queries."""
+    today = today or timezone.localdate()
+    end = last_complete_month(today)
+    start = month_start(aim.baseline_start)
+    if end < start:
+        return AimProgress(aim, None, None, None)
+    facilities = aim_facilities(aim)
+    values = indicator_values_by_period(
+        indicators=[aim.indicator],
+        facilities=facilities,
+        start=start,
+        end=end,
+        network=aim.network,
+    )
+    rates = reporting_rates(
+        facilities=facilities, start=start, end=end, network=aim.network, today=today
+    )
+    month = end
+    while month >= start:
+        cell = values[(month,)][aim.indicator.code]
+        if cell.value is not None and rates.get((month,), ReportingRates()).is_complete():
+            share = share_of_way(aim.baseline_value, aim.target_value, cell.value)
+            return AimProgress(aim, month, cell.value, share)
+        month = add_months(month, -1)
+    return AimProgress(aim, None, None, None)
+
+
+def aims_with_progress(aims: QuerySet[Aim], *, today: dt.date | None = None):
+    aims = aims.select_related("indicator", "network", "facility", "owner")
+    return [aim_progress(aim=aim, today=today) for aim in aims]
+
+
+# ----------------------------------------------------------------------------- drivers
+@dataclass
+class Node:
+    driver: Driver
+    children: list[Node] = field(default_factory=list)
+    cycle_count: int = 0
+
+
+def driver_tree(aim: Aim) -> list[Node]:
+    """The aim's primary drivers with their secondary drivers and change ideas (one query
+    for the drivers, one for the cycle counts)."""
+    drivers = list(aim.drivers.all())
+    counts = defaultdict(int)
+    for idea_id in PDSACycle.objects.filter(change_idea__aim=aim).values_list(
+        "change_idea_id", flat=True
+    ):
+        counts[idea_id] += 1
+    nodes = {d.pk: Node(d, cycle_count=counts[d.pk]) for d in drivers}
+    roots = []
+    for d in drivers:
+        if d.parent_id in nodes:
+            nodes[d.parent_id].children.append(nodes[d.pk])
+        else:
+            roots.append(nodes[d.pk])
+    return roots
+
+
+def change_ideas(aim: Aim) -> QuerySet[Driver]:
+    return aim.drivers.filter(kind=Driver.Kind.CHANGE_IDEA)
+
+
+# ----------------------------------------------------------------------------- PDSA ramps
+def pdsa_ramps(cycles) -> list[list[PDSACycle]]:
+    """Cycles grouped into ramps: each ramp starts at a cycle that builds on no cycle of
+    the set and follows ``builds_on`` forward (by start date)."""
+    cycles = sorted(cycles, key=lambda c: (c.start_date, c.pk))
+    ids = {c.pk for c in cycles}
+    following = defaultdict(list)
+    for c in cycles:
+        if c.builds_on_id in ids:
+            following[c.builds_on_id].append(c)
+    ramps = []
+    for c in cycles:
+        if c.builds_on_id in ids:
+            continue
+        ramp, queue = [], [c]
+        while queue:
+            current = queue.pop(0)
+            ramp.append(current)
+            queue.extend(following[current.pk])
+        ramps.append(ramp)
+    return ramps
+
+
+# ----------------------------------------------------------------------------- library
+def practice_search(
+    practices: QuerySet[GoodPractice], *, q: str = "", indicator=None, network=None
+) -> QuerySet[GoodPractice]:
+    """Search over title, story and tags; filter by indicator and by network membership."""
+    for word in (q or "").split():
+        practices = practices.filter(
+            Q(title__icontains=word) | Q(story__icontains=word) | Q(tags__icontains=word)
+        )
+    if indicator is not None:
+        practices = practices.filter(indicator=indicator)
+    if network is not None:
+        practices = practices.filter(facility__memberships__network=network)
+    return practices.select_related("facility", "indicator").distinct()
+
+
+@dataclass(frozen=True)
+class BeforeAfter:
+    months: list[dt.date]
+    values: list  # IndicatorValue per month
+    change_month: dt.date
+
+    @property
+    def rows(self):
+        return [
+            (m, v, m < self.change_month) for m, v in zip(self.months, self.values, strict=True)
+        ]
+
+
+def before_after(*, practice: GoodPractice, today: dt.date | None = None) -> BeforeAfter:
+    """The practice's indicator at its facility, six months before the month it was
+    written up to six months after (or last month), from the reports (two queries)."""
+    today = today or timezone.localdate()
+    change = month_start(timezone.localtime(practice.created_at).date())
+    end = min(add_months(change, 6), last_complete_month(today))
+    start = add_months(change, -6)
+    if end < start:
+        end = start
+    months, values = indicator_series(
+        indicator=practice.indicator,
+        facilities=Facility.objects.filter(pk=practice.facility_id),
+        start=start,
+        end=end,
+    )
+    return BeforeAfter(months, values, change)
+
+
+# ----------------------------------------------------------------------------- actions
+def open_actions_of(user) -> list[Action]:
+    """The user's own open actions that they can still see, earliest due first."""
+    return list(
+        Action.objects.visible_to(user)
+        .open()
+        .filter(owner=user)
+        .select_related("facility", "indicator")[:20]
+    )
+
+
+# ----------------------------------------------------------------------------- annotations
+def improvement_annotations(*, facilities, start, end, network=None) -> list[Annotation]:
+    """PDSA cycle starts and actions (at their month) of these facilities between the
+    first day of ``start`` and the last day of ``end``, in one query (a UNION)."""
+    first, last = month_start(start), add_months(month_start(end), 1) - dt.timedelta(days=1)
+    ids = facilities.values("pk")
+    columns = ("pk", "title", "facility__name")
+    cycles = PDSACycle.objects.filter(facility__in=ids, start_date__range=(first, last))
+    actions = Action.objects.filter(facility__in=ids, month__range=(first, last))
+    rows = (
+        cycles.order_by()
+        .values_list(*columns, "start_date", Value("pdsa"))
+        .union(actions.order_by().values_list(*columns, "month", Value("action")), all=True)
+    )
+    labels = {
+        "pdsa": (_("PDSA: %(title)s (%(facility)s)"), "improvement:pdsa_detail"),
+        "action": (_("Action: %(title)s (%(facility)s)"), "improvement:action_edit"),
+    }
+    notes = []
+    for pk, title, facility, day, kind in rows:
+        label, url = labels[kind]
+        notes.append(
+            Annotation(
+                day,
+                label % {"title": title, "facility": facility},
+                kind,
+                reverse(url, args=[pk]),
+            )
+        )
+    return notes
