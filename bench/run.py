@@ -97,8 +97,8 @@ def main() -> None:
                 window=span_window(end, MONTH, last_month=end),
             )
         ),
-        "district: latest complete month (dashboards' default)": lambda: (
-            latest_complete_month(facilities=in_district, until=end)
+        "district: latest complete month (dashboards' default)": lambda: latest_complete_month(
+            facilities=in_district, until=end
         ),
         "district trend of K1 coverage, 24 months, with completeness": lambda: trend.trend(
             indicator=k1, facilities=in_district, start=add_months(end, -23), end=end

@@ -47,7 +47,9 @@ class IncompleteMonthJourneyTests(WorldMixin, BrowserTestCase):
                 self.assertEqual(picker.get_attribute("value"), format_period(previous))
                 self.screenshot(f"incomplete-overview-{width}")
 
-                self.open(f"/dashboards/trend/K1_COV/?district=17.06&end={format_period(self.last)}")
+                self.open(
+                    f"/dashboards/trend/K1_COV/?district=17.06&end={format_period(self.last)}"
+                )
                 rows = self.browser.find_elements(
                     By.CSS_SELECTOR, "[data-testid=data-table] tbody tr"
                 )
