@@ -61,7 +61,14 @@ def month_scope_q(user, *, facility_ref: str = "facility", period_ref: str = "pe
     A national, province, district or facility role sees a facility's whole history. A
     coach (a network role) sees a facility while it is a member, including the months
     before it joined (the collaborative's baseline); after it left, only the months up to
-    the month it left. Reports, values, templates and the API all filter with this."""
+    the month it left. Reports (``MonthlyReport.objects.visible_to``), the report pages,
+    the reports list, the Excel template and the report API filter with this.
+
+    Known gap: the dashboards' sums engine (``indicators.selectors.sums.in_scope``, so
+    also the series API) filters by the area's facilities and, for ``?network=``, by
+    ``member_month_filter``; a coach's ``?facility=``/district/"all" dashboard of a facility
+    that left still sums its months after leaving. Closing it means passing this Q (with
+    ``facility_ref="facility_id"``) from the Area into ``in_scope``."""
     if not active_user(user):
         return Q(pk__in=[])
     if sees_everything(user):

@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from facilities.models import Facility, LearningNetwork
 from facilities.scoping import active_user, role_assignments_of
@@ -261,7 +262,7 @@ class Action(models.Model):
     and month of the signal that raised it). Closing one records what was done."""
 
     class Status(models.TextChoices):
-        OPEN = "open", _("Open")
+        OPEN = "open", pgettext_lazy("action status", "Open")
         DONE = "done", _("Done")
 
     class Source(models.TextChoices):
@@ -306,8 +307,8 @@ class Action(models.Model):
 
     class Meta:
         ordering = ["due_date", "pk"]
-        verbose_name = _("action")
-        verbose_name_plural = _("actions")
+        verbose_name = pgettext_lazy("improvement", "action")
+        verbose_name_plural = pgettext_lazy("improvement", "actions")
         indexes = [models.Index(fields=["owner", "status"])]
         constraints = [
             models.CheckConstraint(

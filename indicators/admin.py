@@ -87,8 +87,8 @@ class ValidationRuleAdmin(admin.ModelAdmin):
 
 @admin.register(ReportEvent)
 class ReportEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["report", "action", "from_status", "to_status", "user", "at"]
-    list_filter = ["action"]
+    list_display = ["report", "action", "from_status", "to_status", "user", "on_behalf", "at"]
+    list_filter = ["action", "on_behalf"]
     search_fields = ["report__facility__name", "user__username", "reason"]
     list_select_related = ["report__facility", "user"]
 

@@ -336,6 +336,7 @@ class ReportEvent(models.Model):
     on_behalf = models.BooleanField(
         _("on behalf of the facility"),
         default=False,
+        db_default=False,  # rows written as plain SQL (the Excel import) may omit it
         help_text=_(
             "Entered by district staff or an administrator for the facility (the user had "
             "no role at the facility when this happened)."

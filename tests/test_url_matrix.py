@@ -340,10 +340,14 @@ class UrlMatrixTests(ImprovementWorldMixin, TestCase):
         return {"app_label": "facilities", "content_type_id": "1"}.get(param, "1")
 
     def request(self, user, method, url):
-        self.client.logout()
-        if user is not None:
-            self.client.force_login(user)
-        response = getattr(self.client, method.lower())(url)
+        """One request as ``user`` (None: anonymous), with one signed-in client per user."""
+        key = user.pk if user is not None else None
+        client = self.clients.get(key)
+        if client is None:
+            client = self.clients[key] = self.client_class()
+            if user is not None:
+                client.force_login(user)
+        response = getattr(client, method.lower())(url)
         self.requests += 1
         return response
 
@@ -353,7 +357,7 @@ class UrlMatrixTests(ImprovementWorldMixin, TestCase):
 
     # ------------------------------------------------------------------ the test
     def test_every_url_is_classified_and_behaves(self):
-        self.failures, self.requests = [], 0
+        self.failures, self.requests, self.clients = [], 0, {}
         admin_prefix = "/" + settings.ADMIN_PATH
         seen = set()
         unclassified = []

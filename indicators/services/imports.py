@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from facilities.models import Facility
-from facilities.scoping import CREATE_REPORT, EDIT_REPORT, can
+from facilities.scoping import CREATE_REPORT, EDIT_REPORT, acts_on_behalf, can
 
 from ..models import (
     DataElement,
@@ -306,7 +306,8 @@ def import_apply(*, plan: ImportPlan, user) -> ImportResult:
         elements = _elements(rows)
         now = timezone.now()
         created = _create_reports(rows, existing, user, now)
-        changed = _write_values(rows, existing, created, elements, user)
+        on_behalf = {pk: acts_on_behalf(user, f) for pk, f in facilities.items()}
+        changed = _write_values(rows, existing, created, elements, user, on_behalf)
     return ImportResult(len(created), len(rows) - len(created), changed)
 
 
@@ -441,9 +442,11 @@ def _create_reports(rows, existing, user, now) -> dict[tuple[int, dt.date], Mont
     return {(r.facility_id, r.period): r for r in new}
 
 
-def _write_values(rows, existing, created, elements, user) -> int:
+def _write_values(rows, existing, created, elements, user, on_behalf) -> int:
     """Upsert the values, record the audit trail, bump the updated reports' versions and
-    refresh the rollups of the district-months whose totals hold a touched report."""
+    refresh the rollups of the district-months whose totals hold a touched report.
+    ``on_behalf``: facility id → does the user import as district staff (or an
+    administrator) rather than as the facility's own staff; recorded on the events."""
     updated_ids = [existing[row.facility_id, period].pk for row, period in rows if row.report_id]
     stored: dict[tuple[int, int], tuple[int, str]] = {}
     if updated_ids:
@@ -487,7 +490,17 @@ def _write_values(rows, existing, created, elements, user) -> int:
             )
         if is_new:
             events.append(
-                (report.pk, ReportEvent.Action.CREATED, "", report.status, user.pk, now, "", 1)
+                (
+                    report.pk,
+                    ReportEvent.Action.CREATED,
+                    "",
+                    report.status,
+                    user.pk,
+                    now,
+                    "",
+                    1,
+                    on_behalf[row.facility_id],
+                )
             )
         if changes:
             events.append(
@@ -500,6 +513,7 @@ def _write_values(rows, existing, created, elements, user) -> int:
                     now,
                     "",
                     version,
+                    on_behalf[row.facility_id],
                 )
             )
             if not is_new:
@@ -540,6 +554,7 @@ REPORT_EVENT_COLUMNS = (
     "at",
     "reason",
     "version",
+    "on_behalf",
 )
 
 

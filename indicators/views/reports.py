@@ -27,7 +27,7 @@ from ..entry import (
 )
 from ..models import DataElement, MonthlyReport, Notification
 from ..periods import add_months, last_complete_month, month_range, month_start, parse_period
-from ..selectors.completeness import completeness_grid
+from ..selectors.completeness import completeness_grid, facility_month
 from ..selectors.reports import report_history, reports_for_month
 from ..services import reports as services
 from ..services.notifications import notifications_mark_read
@@ -109,6 +109,14 @@ def report_entry(request, code, period):
             "facility": facility,
             "period": month,
             "report": report,
+            # one vocabulary: "belum jatuh tempo" for a month not yet due, never "missing"
+            "month_state": facility_month(
+                facility,
+                month,
+                status=report.status if report else None,
+                first_submitted_at=report.first_submitted_at if report else None,
+                today=timezone.localdate(),
+            ).status,
             "form": form,
             "sections": build_sections(
                 form, facility=facility, period=month, validation=validation, problems=problems

@@ -5,7 +5,7 @@ import datetime as dt
 from django.contrib.auth.models import AnonymousUser
 from django.test import TestCase
 
-from facilities.models import RoleAssignment
+from facilities.models import NetworkMembership, RoleAssignment
 from facilities.scoping import (
     CREATE_REPORT,
     EDIT_REPORT,
@@ -14,6 +14,7 @@ from facilities.scoping import (
     can,
     roles_for_facility,
 )
+from facilities.selectors import month_scope_q
 from indicators.models import MonthlyReport
 from tests.factories import (
     MembershipFactory,
@@ -133,3 +134,43 @@ class RolesForFacilityTests(WorldMixin, TestCase):
         self.assertEqual(roles_for_facility(self.provinsi_bengkulu, self.pkm_manna), {"viewer"})
         self.assertEqual(roles_for_facility(self.provinsi_bengkulu, self.pkm_ciwandan), set())
         self.assertEqual(roles_for_facility(self.admin, self.pkm_ciwandan), {"admin"})
+
+
+class MonthScopeTests(WorldMixin, TestCase):
+    """``month_scope_q``: a coach sees a member's months up to the month it left
+    (including its baseline before joining); geographic roles see the whole history."""
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.build_world()
+        NetworkMembership.objects.filter(facility=cls.pkm_kota_mukomuko).update(
+            joined=dt.date(2024, 6, 1), left=dt.date(2024, 9, 30)
+        )
+        cls.months = [dt.date(2024, 1, 1), dt.date(2024, 9, 1), dt.date(2024, 10, 1)]
+        for month in cls.months:
+            ReportFactory(facility=cls.pkm_kota_mukomuko, period=month)
+
+    def seen(self, user):
+        return sorted(
+            MonthlyReport.objects.filter(
+                month_scope_q(user), facility=self.pkm_kota_mukomuko
+            ).values_list("period", flat=True)
+        )
+
+    def test_coach_sees_the_baseline_and_up_to_the_month_it_left(self):
+        self.assertEqual(self.seen(self.coach_cilegon), self.months[:2])
+
+    def test_geographic_roles_see_the_whole_history(self):
+        for user in (self.dinkes_mukomuko, self.provinsi_bengkulu, self.national_viewer):
+            with self.subTest(user=str(user)):
+                self.assertEqual(self.seen(user), self.months)
+
+    def test_a_second_role_over_the_district_adds_the_later_months(self):
+        RoleFactory(user=self.coach_cilegon, role=Role.DISTRICT_STAFF, district=self.mukomuko)
+        coach = type(self.coach_cilegon).objects.get(pk=self.coach_cilegon.pk)
+        self.assertEqual(self.seen(coach), self.months)
+
+    def test_nobody_else(self):
+        self.assertEqual(self.seen(self.outsider), [])
+        self.assertEqual(self.seen(self.kapus_lubuk_pinang), [])
+        self.assertEqual(self.seen(AnonymousUser()), [])

@@ -192,6 +192,15 @@ class EntryPageTests(WorldMixin, TestCase):
     def url(self, period="2025-06", name="indicators:report_entry"):
         return reverse(name, args=[self.pkm_lubuk_pinang.code, period])
 
+    def test_a_month_not_yet_due_is_never_called_missing(self):
+        # 5 July: June is due on 10 July; May is past due
+        self.client.force_login(self.kapus_lubuk_pinang)
+        june = self.client.get(self.url("2025-06"))
+        self.assertContains(june, "status-not_due")
+        self.assertNotContains(june, "status-missing")
+        may = self.client.get(self.url("2025-05"))
+        self.assertContains(may, "status-missing")
+
     def post(self, data, period="2025-06", user=None):
         self.client.force_login(user or self.kapus_lubuk_pinang)
         with translation.override("en"):

@@ -109,6 +109,7 @@ class ImportTests(WorldMixin, TestCase):
         self.draft.refresh_from_db()
         self.assertEqual((reports.report_values(self.draft)[0]["K4"], self.draft.version), (9, 2))
         self.assertEqual(ReportEvent.objects.filter(action=ReportEvent.Action.IMPORTED).count(), 2)
+        self.assertFalse(ReportEvent.objects.filter(on_behalf=True).exists())  # the head's own
 
     def test_a_stale_row_refuses_everything(self):
         checked = plan(self.clean_rows())
@@ -229,6 +230,12 @@ class BulkApplyTests(WorldMixin, TestCase):
         self.assertEqual(
             list(updated.events.values_list("action", "from_status", "to_status", "version")),
             [("imported", "draft", "draft", 2)],
+        )
+        # the district imported for the puskesmas: audited as on its behalf, as on the form
+        self.assertEqual(
+            set(new.events.values_list("on_behalf", flat=True))
+            | set(updated.events.values_list("on_behalf", flat=True)),
+            {True},
         )
 
     def test_returned_reports_stay_returned_and_rollups_stay_right(self):
