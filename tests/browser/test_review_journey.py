@@ -5,6 +5,7 @@ on a puskesmas's behalf. No page wider than the screen."""
 import datetime as dt
 
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 
 from facilities.models import RoleAssignment
 from indicators.models import MonthlyReport
@@ -109,7 +110,10 @@ class ReviewJourneyTests(WorldMixin, BrowserTestCase):
         self.click_and_wait(
             browser.find_element(By.CSS_SELECTOR, "[data-testid=confirm-approve-clean]")
         )
-        self.assertEqual(self.path(), "/reports/review/")
+        # POST, then the redirect to the queue: wait for the second document (on PostgreSQL
+        # the approvals take long enough for the first check to see the POST's URL)
+        WebDriverWait(browser, 10).until(lambda b: self.path() == "/reports/review/")
+        self.wait_ready()
         self.assertEqual([self.status(r) for r in self.clean], [Status.APPROVED] * 2)
         self.assertEqual(self.status(self.warned), Status.SUBMITTED)
         self.assertEqual(self.status(self.elsewhere), Status.SUBMITTED)
