@@ -4,6 +4,7 @@ on a puskesmas's behalf. No page wider than the screen."""
 
 import datetime as dt
 
+from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -112,7 +113,10 @@ class ReviewJourneyTests(WorldMixin, BrowserTestCase):
         )
         # POST, then the redirect to the queue: wait for the second document (on PostgreSQL
         # the approvals take long enough for the first check to see the POST's URL)
-        WebDriverWait(browser, 10).until(lambda b: self.path() == "/reports/review/")
+        try:
+            WebDriverWait(browser, 10).until(lambda b: self.path() == "/reports/review/")
+        except TimeoutException:
+            self.fail(f"still on {self.path()}: {browser.find_element(By.TAG_NAME, 'main').text}")
         self.wait_ready()
         self.assertEqual([self.status(r) for r in self.clean], [Status.APPROVED] * 2)
         self.assertEqual(self.status(self.warned), Status.SUBMITTED)
