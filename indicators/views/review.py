@@ -116,13 +116,24 @@ def approve_clean(request):
     """GET: the clean reports of the queue, to confirm; POST: approve the ticked ones."""
     clean = [s for s in _queue_or_404(request) if s.is_clean]
     if request.method == "POST":
-        chosen = set(request.POST.getlist("report"))
+        chosen = {pk for pk in request.POST.getlist("report") if pk.isdigit()}
         reports = [s.report for s in clean if str(s.report.pk) in chosen]
-        if len(reports) != len(chosen):
+        # a second tap on a phone posts again: reports it already approved are done, not
+        # an error (only the user's own approvals, in their review scope, count)
+        done = {
+            str(pk)
+            for pk in MonthlyReport.objects.visible_to(request.user)
+            .filter(pk__in=chosen - {str(r.pk) for r in reports})
+            .filter(status=MonthlyReport.Status.APPROVED, approved_by=request.user)
+            .values_list("pk", flat=True)
+        }
+        if len(reports) + len(done) != len(chosen):
             messages.error(
                 request, _("Some of the chosen reports are no longer clean and waiting.")
             )
             return redirect("indicators:review_approve_clean")
+        if done and not reports:
+            return redirect("indicators:review_queue")
         try:
             approved = services.reports_approve_clean(reports=reports, user=request.user)
         except (services.ReportError, PermissionDenied) as error:

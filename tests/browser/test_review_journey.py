@@ -116,7 +116,9 @@ class ReviewJourneyTests(WorldMixin, BrowserTestCase):
         try:
             WebDriverWait(browser, 10).until(lambda b: self.path() == "/reports/review/")
         except TimeoutException:
-            self.fail(f"still on {self.path()}: {browser.find_element(By.TAG_NAME, 'main').text}")
+            statuses = [self.status(r) for r in self.clean]
+            main = browser.find_element(By.TAG_NAME, "main").text
+            self.fail(f"still on {self.path()} (clean reports: {statuses}): {main}")
         self.wait_ready()
         self.assertEqual([self.status(r) for r in self.clean], [Status.APPROVED] * 2)
         self.assertEqual(self.status(self.warned), Status.SUBMITTED)

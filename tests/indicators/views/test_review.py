@@ -156,6 +156,18 @@ class ReviewViewTests(PermissionMatrixMixin, WorldMixin, TestCase):
             [Status.APPROVED, Status.APPROVED, Status.SUBMITTED],
         )
 
+    def test_a_second_post_of_the_same_batch_is_not_an_error(self):
+        # a double tap on a phone: the reports are already approved by this user
+        self.client.force_login(self.dinkes_mukomuko)
+        batch = {"report": [self.first.pk, self.second_clean.pk]}
+        self.client.post(CLEAN_URL, batch)
+        again = self.client.post(CLEAN_URL, batch)
+        self.assertRedirects(again, QUEUE)
+        # ... but a report approved by nobody yet and no longer clean still refuses
+        mixed = self.client.post(CLEAN_URL, {"report": [self.first.pk, self.warned.pk]})
+        self.assertRedirects(mixed, CLEAN_URL)
+        self.assertEqual(self.status(self.warned), Status.SUBMITTED)
+
     def test_approve_clean_refuses_a_report_with_warnings(self):
         self.client.force_login(self.dinkes_mukomuko)
         self.client.post(CLEAN_URL, {"report": [self.first.pk, self.warned.pk]})
