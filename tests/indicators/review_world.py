@@ -11,8 +11,9 @@ Status = MonthlyReport.Status
 CLEAN = {"K1": 20, "K4": 15, "PN": 10, "PF": 9}
 
 
-def submitted(facility, period, values, *, day=5, comments=None):
+def submitted(facility, period, values, *, day=5, comments=None, pk=None):
     report = ReportFactory(
+        **({"pk": pk} if pk else {}),
         facility=facility,
         period=period,
         status=Status.SUBMITTED,

@@ -156,6 +156,17 @@ class ReviewViewTests(PermissionMatrixMixin, WorldMixin, TestCase):
             [Status.APPROVED, Status.APPROVED, Status.SUBMITTED],
         )
 
+    def test_report_ids_in_the_form_are_not_localised(self):
+        # Indonesian writes 12345 as "12.345": a ticked report must still post its id
+        facility = FacilityFactory(subdistrict=self.pkm_lubuk_pinang.subdistrict)
+        big = submitted(facility, JUNE, CLEAN, day=6, pk=12345)
+        self.client.force_login(self.dinkes_mukomuko)
+        page = self.client.get(CLEAN_URL)
+        self.assertContains(page, 'value="12345"')
+        self.assertNotContains(page, "12.345")
+        self.client.post(CLEAN_URL, {"report": [str(big.pk)]})
+        self.assertEqual(self.status(big), Status.APPROVED)
+
     def test_a_second_post_of_the_same_batch_is_not_an_error(self):
         # a double tap on a phone: the reports are already approved by this user
         self.client.force_login(self.dinkes_mukomuko)
