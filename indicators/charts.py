@@ -330,12 +330,12 @@ def build_series(
     ``rates`` (one per month) say how many of the expected reports each point is made
     of; incomplete months are drawn hollow and, unless ``include_incomplete``, left out
     of the centre, limits and runs (and never flagged)."""
-    incomplete = incomplete_months(rates)
-    excluded = [] if include_incomplete else incomplete
+    incomplete = set(incomplete_months(rates))
+    excluded = set() if include_incomplete else incomplete
     if kind == AUTO:
-        judged = [c for i, c in enumerate(cells) if i not in set(excluded)]
+        judged = [c for i, c in enumerate(cells) if i not in excluded]
         kind = auto_chart(indicator, judged)
-    chart, scale = build_chart(indicator, cells, kind, excluded)
+    chart, scale = build_chart(indicator, cells, kind, sorted(excluded))
     covering: dict[int, list[stats.Signal]] = {}
     for signal in chart.signals:
         for i in range(signal.start, signal.end + 1):

@@ -92,6 +92,10 @@ class DashboardForm(forms.Form):
         """Show the month the page chose in the month picker."""
         self.data["period"] = format_period(period)
 
+    def filter_facilities(self, facilities):
+        """The area's facilities as the filters narrow them (only the overview has any)."""
+        return facilities
+
 
 class PeriodForm(DashboardForm):
     period = MonthField(label=_("Month"), required=False)

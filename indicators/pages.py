@@ -93,11 +93,8 @@ def build(name: str, *, user, params, indicator: Indicator | None = None) -> Res
 
 def _choose_period(area: Area, form: forms.DashboardForm) -> PeriodChoice:
     """The latest month complete enough for the area as filtered (shown in the picker)."""
-    facilities = area.facilities
-    if hasattr(form, "filter_facilities"):
-        facilities = form.filter_facilities(facilities)
     choice = completeness.latest_complete_month(
-        facilities=facilities,
+        facilities=form.filter_facilities(area.facilities),
         until=forms.this_month(),
         statuses=form.statuses,
         network=area.network,
