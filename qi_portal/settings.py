@@ -59,6 +59,8 @@ INSTALLED_APPS = [
     "facilities",
     "indicators",
     "improvement",
+    "jobs",
+    "exports",
 ]
 
 MIDDLEWARE = [

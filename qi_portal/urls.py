@@ -23,6 +23,8 @@ urlpatterns = [
     path("facilities/", include("facilities.urls")),
     path("", include("indicators.urls")),
     path("improvement/", include("improvement.urls")),
+    path("jobs/", include("jobs.urls")),
+    path("exports/", include("exports.urls")),
     path("api/v1/", include("facilities.api.urls")),
     path("api/v1/", include("indicators.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
