@@ -135,8 +135,14 @@ class ManagedScope:
         return bool(self.districts or self.provinces or self.national)
 
     def may_grant(self, role: str, scope, *, can_manage_users: bool = False) -> bool:
-        """May a role ``role`` over ``scope`` (a facility, district or province) be given
-        (or taken away)?"""
+        """May a role ``role`` over ``scope`` (a facility, district, province or learning
+        network) be given (or taken away)?"""
+        if isinstance(scope, LearningNetwork):
+            return (
+                role == Role.COACH
+                and not can_manage_users
+                and self.networks().filter(pk=scope.pk).exists()
+            )
         if isinstance(scope, Facility):
             return (
                 role == Role.FACILITY_STAFF
@@ -149,9 +155,30 @@ class ManagedScope:
             return role == Role.VIEWER and self.national
         return False
 
+    def networks(self) -> QuerySet[LearningNetwork]:
+        """Networks whose coaches this scope assigns: a network belongs to the district
+        (or province) of its member facilities, so a district administrator assigns coaches
+        to a network only when every facility that ever belonged to it is in their
+        districts; a province administrator when all are in their provinces; a national
+        administrator to every network. A network without members belongs to nobody below
+        national."""
+        if self.national:
+            return LearningNetwork.objects.all()
+        if not (self.districts or self.provinces):
+            return LearningNetwork.objects.none()
+        inside = Q(facility__district_id__in=self.districts) | Q(
+            facility__district__province_id__in=self.provinces
+        )
+        outside = NetworkMembership.objects.exclude(inside).values("network_id")
+        return LearningNetwork.objects.filter(
+            Exists(NetworkMembership.objects.filter(network=OuterRef("pk")))
+        ).exclude(pk__in=outside)
+
     def assignments(self) -> QuerySet[RoleAssignment]:
         """The role assignments this scope may revoke."""
         condition = Q(pk__in=[])
+        if self.manages_anyone:
+            condition |= Q(role=Role.COACH, network__in=self.networks())
         if self.districts:
             condition |= Q(
                 role=Role.FACILITY_STAFF,
@@ -190,7 +217,7 @@ def managed_scope(user) -> ManagedScope:
 
 def managed_users(scope: ManagedScope) -> QuerySet:
     """Users holding a role the scope may revoke, with those roles prefetched."""
-    assignments = scope.assignments().select_related("province", "district", "facility")
+    assignments = scope.assignments().select_related("province", "district", "facility", "network")
     return (
         get_user_model()
         .objects.filter(pk__in=assignments.values("user_id"))
@@ -236,6 +263,10 @@ def grant_options(scope: ManagedScope) -> list[GrantOption]:
                     True,
                 )
             )
+    if scope.manages_anyone:
+        for n in scope.networks():
+            label = _("QI coach — %(scope)s") % {"scope": n.name}
+            options.append(GrantOption(f"network:{n.pk}", label, Role.COACH, n))
     if scope.national:
         for p in Province.objects.all():
             options.append(

@@ -18,7 +18,16 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
-from .models import District, Facility, Profile, Province, RoleAssignment, RoleChange, Subdistrict
+from .models import (
+    District,
+    Facility,
+    LearningNetwork,
+    Profile,
+    Province,
+    RoleAssignment,
+    RoleChange,
+    Subdistrict,
+)
 from .selectors import managed_scope
 
 
@@ -103,6 +112,8 @@ def _scope_fields(scope) -> dict:
         return {"district": scope}
     if isinstance(scope, Province):
         return {"province": scope}
+    if isinstance(scope, LearningNetwork):
+        return {"network": scope}
     raise ValueError(f"not a scope: {scope!r}")
 
 
@@ -125,7 +136,8 @@ def _audit(*, actor, user, action, role, scope, can_manage_users) -> None:
 def role_grant(
     *, granter, user, role: str, scope, can_manage_users: bool = False
 ) -> RoleAssignment:
-    """Give ``user`` the role over ``scope`` (a facility, district or province), when the
+    """Give ``user`` the role over ``scope`` (a facility, district, province or learning
+    network), when the
     granter manages that scope (see ``selectors.ManagedScope``). Audited."""
     with transaction.atomic():
         _require_grantable(granter, role, scope, can_manage_users)
@@ -151,10 +163,10 @@ def role_revoke(*, granter, assignment: RoleAssignment) -> None:
     with transaction.atomic():
         locked = (
             RoleAssignment.objects.select_for_update(of=("self",))
-            .select_related("province", "district", "facility")
+            .select_related("province", "district", "facility", "network")
             .get(pk=assignment.pk)
         )
-        scope = locked.facility or locked.district or locked.province
+        scope = locked.facility or locked.district or locked.province or locked.network
         if scope is None:
             raise PermissionDenied(_("You cannot give or take away this role."))
         _require_grantable(granter, locked.role, scope, locked.can_manage_users)

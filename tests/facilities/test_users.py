@@ -13,7 +13,14 @@ from django.test import TestCase, override_settings
 
 from facilities import services
 from facilities.models import Profile, RoleAssignment, RoleChange
-from tests.factories import PASSWORD, RoleFactory, UserFactory, WorldMixin
+from tests.factories import (
+    PASSWORD,
+    MembershipFactory,
+    NetworkFactory,
+    RoleFactory,
+    UserFactory,
+    WorldMixin,
+)
 from tests.permissions import PermissionMatrixMixin
 
 Role = RoleAssignment.Role
@@ -108,7 +115,7 @@ class GrantRulesTests(UsersWorldMixin, TestCase):
 
     def test_national_admin_grants_province_roles(self):
         self.grant(self.admin_national, Role.VIEWER, self.cilegon.province, can_manage_users=True)
-        with self.assertRaises(PermissionDenied):  # a coach or admin role needs Django admin
+        with self.assertRaises(PermissionDenied):  # an admin role needs Django admin
             self.grant(self.admin_national, Role.ADMIN, self.cilegon.province)
 
     def test_a_role_is_not_granted_twice(self):
@@ -128,6 +135,138 @@ class GrantRulesTests(UsersWorldMixin, TestCase):
         self.assertFalse(self.kapus_lubuk_pinang.role_assignments.exists())
         change = RoleChange.objects.get()
         self.assertEqual((change.action, change.scope), ("revoked", "Puskesmas Lubuk Pinang"))
+
+
+class CoachAssignmentTests(UsersWorldMixin, TestCase):
+    """Coaches are assigned to a network by the administrators of the network's district:
+    the district (or province) of every facility that ever belonged to it."""
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.build_users()
+        cls.newcomer = UserFactory(username="newcomer", first_name="Nur", last_name="Coach")
+        cls.network_mukomuko = NetworkFactory(name="Jejaring Mukomuko", slug="jejaring-mukomuko")
+        MembershipFactory(network=cls.network_mukomuko, facility=cls.pkm_lubuk_pinang)
+        MembershipFactory(
+            network=cls.network_mukomuko,
+            facility=cls.rsud_mukomuko,
+            joined=dt.date(2025, 1, 1),
+            left=dt.date(2025, 12, 31),
+        )
+        cls.empty_network = NetworkFactory(name="Belum ada anggota", slug="kosong")
+
+    def grant(self, granter, network, **kwargs):
+        return services.role_grant(
+            granter=granter, user=self.newcomer, role=Role.COACH, scope=network, **kwargs
+        )
+
+    def test_district_admin_assigns_a_coach_to_a_network_of_their_district(self):
+        assignment = self.grant(self.admin_mukomuko, self.network_mukomuko)
+        self.assertEqual((assignment.role, assignment.network), (Role.COACH, self.network_mukomuko))
+        change = RoleChange.objects.get(user=self.newcomer)
+        self.assertEqual(
+            (change.actor, change.action, change.role, change.scope),
+            (self.admin_mukomuko, "granted", Role.COACH, "Jejaring Mukomuko"),
+        )
+
+    def test_a_network_reaching_into_another_district_is_not_the_district_admins(self):
+        # the Cilegon network has a Mukomuko member: neither district admin assigns to it
+        for granter in (self.admin_mukomuko, self.admin_cilegon):
+            with self.subTest(granter=granter.username), self.assertRaises(PermissionDenied):
+                self.grant(granter, self.network_cilegon)
+        with self.assertRaises(PermissionDenied):  # Cilegon's admin, a Mukomuko network
+            self.grant(self.admin_cilegon, self.network_mukomuko)
+        self.assertFalse(RoleChange.objects.exists())
+
+    def test_a_member_that_left_still_counts(self):
+        # RSUD Mukomuko left; had it been in another district the network would be wider
+        MembershipFactory(
+            network=self.network_mukomuko,
+            facility=self.pkm_manna,
+            joined=dt.date(2024, 1, 1),
+            left=dt.date(2024, 6, 30),
+        )
+        with self.assertRaises(PermissionDenied):
+            self.grant(self.admin_mukomuko, self.network_mukomuko)
+        self.grant(self.admin_bengkulu, self.network_mukomuko)  # both districts in Bengkulu
+
+    def test_province_and_national_admins_one_level_up(self):
+        with self.assertRaises(PermissionDenied):  # Banten's Cilegon is outside Bengkulu
+            self.grant(self.admin_bengkulu, self.network_cilegon)
+        self.grant(self.admin_national, self.network_cilegon)
+        self.assertTrue(
+            RoleAssignment.objects.filter(user=self.newcomer, network=self.network_cilegon)
+        )
+
+    def test_nobody_below_national_owns_a_network_without_members(self):
+        for granter in (self.admin_mukomuko, self.admin_bengkulu):
+            with self.subTest(granter=granter.username), self.assertRaises(PermissionDenied):
+                self.grant(granter, self.empty_network)
+        self.grant(self.admin_national, self.empty_network)
+
+    def test_a_coach_role_never_manages_users_and_others_grant_nothing(self):
+        with self.assertRaises(PermissionDenied):
+            self.grant(self.admin_mukomuko, self.network_mukomuko, can_manage_users=True)
+        for granter in (self.dinkes_mukomuko, self.coach_cilegon, self.kapus_lubuk_pinang):
+            with self.subTest(granter=granter.username), self.assertRaises(PermissionDenied):
+                self.grant(granter, self.network_mukomuko)
+
+    def test_revoke_under_the_same_rule(self):
+        assignment = self.grant(self.admin_mukomuko, self.network_mukomuko)
+        with self.assertRaises(PermissionDenied):
+            services.role_revoke(granter=self.admin_cilegon, assignment=assignment)
+        coach_role = self.coach_cilegon.role_assignments.get()
+        with self.assertRaises(PermissionDenied):  # the cross-district network
+            services.role_revoke(granter=self.admin_mukomuko, assignment=coach_role)
+        services.role_revoke(granter=self.admin_mukomuko, assignment=assignment)
+        self.assertFalse(RoleAssignment.objects.filter(user=self.newcomer).exists())
+        self.assertEqual(
+            list(RoleChange.objects.values_list("action", flat=True)), ["revoked", "granted"]
+        )
+
+    def test_the_pages_offer_and_list_coaches_in_scope(self):
+        self.grant(self.admin_mukomuko, self.network_mukomuko)
+        self.client.force_login(self.admin_mukomuko)
+        self.assertIn(self.newcomer, list(self.client.get("/users/").context["users"]))
+        response = self.client.get(f"/users/{self.newcomer.pk}/")
+        self.assertContains(response, "Jejaring Mukomuko")
+        choices = dict(response.context["form"].fields["grant"].choices)
+        self.assertIn(f"network:{self.network_mukomuko.pk}", choices)
+        self.assertNotIn(f"network:{self.network_cilegon.pk}", choices)
+        # the national admin sees the Cilegon coach; Mukomuko's admin does not
+        self.assertNotIn(self.coach_cilegon, list(self.client.get("/users/").context["users"]))
+        self.client.force_login(self.admin_national)
+        self.assertIn(self.coach_cilegon, list(self.client.get("/users/").context["users"]))
+
+    def test_invite_a_coach_through_the_page(self):
+        self.client.force_login(self.admin_mukomuko)
+        with self.captureOnCommitCallbacks(execute=True):
+            response = self.client.post(
+                "/users/invite/",
+                {
+                    "email": "pendamping@example.org",
+                    "first_name": "Pendamping",
+                    "last_name": "",
+                    "language": "id",
+                    "grant": f"network:{self.network_mukomuko.pk}",
+                },
+            )
+        invited = get_user_model().objects.get(email="pendamping@example.org")
+        self.assertRedirects(response, f"/users/{invited.pk}/")
+        self.assertEqual(invited.role_assignments.get().network, self.network_mukomuko)
+        # a forged network outside the district is an invalid choice
+        response = self.client.post(
+            "/users/invite/",
+            {
+                "email": "lain@example.org",
+                "first_name": "Lain",
+                "language": "id",
+                "grant": f"network:{self.network_cilegon.pk}",
+            },
+        )
+        self.assertEqual(response.status_code, 200)
+        self.assertTrue(response.context["form"].errors)
+        self.assertFalse(get_user_model().objects.filter(email="lain@example.org").exists())
 
 
 @override_settings(SITE_URL=SITE)
