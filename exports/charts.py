@@ -85,6 +85,7 @@ class Labels:
     limits_998: str = ""
     x_axis: str = ""
     action_period: str = ""
+    funnel_outside: str = ""
 
 
 def point_mark(point: dict) -> str | None:
@@ -355,7 +356,7 @@ def funnel_figure(
             s=46,
             marker="D",
             color=PALETTE["vermillion"],
-            label=labels.outside,
+            label=labels.funnel_outside or labels.outside,
             gid="funnel-outside",
             zorder=3,
         )

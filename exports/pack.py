@@ -30,7 +30,6 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django import forms
 from django.apps import apps
 from django.conf import settings
 from django.db.models import Q, QuerySet
@@ -44,7 +43,6 @@ from facilities.models import DemoDataset, Facility, LearningNetwork
 from facilities.scoping import Role, active_user, role_assignments_of, sees_everything
 from improvement.models import GoodPractice, PDSACycle
 from indicators import pages
-from indicators.forms import MonthField, len_months, this_month
 from indicators.models import Indicator
 from indicators.periods import QUARTER, add_months, format_period, month_label, parse_period
 
@@ -113,93 +111,6 @@ class PackRequest:
             "indicators": list(self.indicators),
             "include_submitted": self.include_submitted,
         }
-
-
-class PackForm(forms.Form):
-    """The pack's choices, limited to the user's networks; errors in the user's language."""
-
-    network = forms.ModelChoiceField(
-        label=gettext_lazy("Learning network"),
-        queryset=LearningNetwork.objects.none(),
-        error_messages={
-            "invalid_choice": gettext_lazy("Choose one of your learning networks."),
-            "required": gettext_lazy("Choose a learning network."),
-        },
-    )
-    start = MonthField(label=gettext_lazy("Action period from"))
-    end = MonthField(label=gettext_lazy("Action period to"))
-    indicators = forms.ModelMultipleChoiceField(
-        label=gettext_lazy("Indicators"),
-        queryset=Indicator.objects.filter(is_key=True),
-        to_field_name="code",
-        widget=forms.CheckboxSelectMultiple,
-        error_messages={
-            "required": gettext_lazy("Choose at least one indicator."),
-            "invalid_choice": gettext_lazy("%(value)s is not a known indicator."),
-        },
-    )
-    language = forms.ChoiceField(label=gettext_lazy("Language of the pack"), choices=LANGUAGES)
-    format = forms.ChoiceField(
-        label=gettext_lazy("File"),
-        choices=[
-            (PDF, gettext_lazy("PDF (to print)")),
-            (PPTX, gettext_lazy("PowerPoint (to present)")),
-        ],
-    )
-    include_submitted = forms.BooleanField(
-        label=gettext_lazy("Include submitted (not yet approved) reports"), required=False
-    )
-
-    def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["network"].queryset = pack_networks(user).order_by("name")
-        self.fields["start"].required = self.fields["end"].required = True
-        for form_field in self.fields.values():
-            if isinstance(form_field.widget, forms.CheckboxInput):
-                form_field.widget.attrs.setdefault("class", "form-check-input")
-            elif isinstance(form_field.widget, forms.Select):
-                form_field.widget.attrs.setdefault("class", "form-select")
-            elif not isinstance(form_field.widget, forms.CheckboxSelectMultiple):
-                form_field.widget.attrs.setdefault("class", "form-control")
-
-    def clean_indicators(self):
-        chosen = self.cleaned_data["indicators"]
-        if len(chosen) > MAX_INDICATORS:
-            raise forms.ValidationError(
-                _("Choose at most %(n)s indicators: each adds a chart per facility.")
-                % {"n": MAX_INDICATORS}
-            )
-        return chosen
-
-    def clean(self):
-        data = super().clean()
-        start, end = data.get("start"), data.get("end")
-        if start and end:
-            if start > end:
-                self.add_error("end", _("The action period must end after it starts."))
-            elif len_months(start, end) > MAX_PERIOD_MONTHS:
-                self.add_error(
-                    "end",
-                    _("An action period is at most %(n)s months.") % {"n": MAX_PERIOD_MONTHS},
-                )
-            elif end > this_month():
-                self.add_error(
-                    "end",
-                    _("The action period cannot end after %(month)s, the last complete month.")
-                    % {"month": month_label(this_month())},
-                )
-        return data
-
-    def pack_request(self) -> PackRequest:
-        data = self.cleaned_data
-        return PackRequest(
-            network=data["network"].pk,
-            start=data["start"],
-            end=data["end"],
-            language=data["language"],
-            indicators=tuple(sorted(i.code for i in data["indicators"])),
-            include_submitted=data["include_submitted"],
-        )
 
 
 def parse_params(params: dict) -> PackRequest:
@@ -363,6 +274,7 @@ def trend_labels() -> charts.Labels:
         limits_998=_("99.8% limits"),
         x_axis=_("Denominator"),
         action_period=_("Action period"),
+        funnel_outside=_("Outside the 95% limits"),
     )
 
 
@@ -414,6 +326,76 @@ def _completeness(user, network, request, indicator) -> list[CompletenessRow]:
     return rows
 
 
+def trend_caption(title: str, series, include_submitted: bool, percent: int) -> charts.Caption:
+    """A trend chart's caption: months shown, source, months complete and the hollow key."""
+    complete = sum(1 for p in series.points if p["complete"])
+    return charts.Caption(
+        title=title,
+        period=period_label(series.months[0], series.months[-1]) if series.months else "",
+        source=data_source(include_submitted),
+        completeness=_("%(n)s of %(m)s months complete.") % {"n": complete, "m": len(series.points)}
+        + " "
+        + hollow_caption(series, percent),
+    )
+
+
+def funnel_caption(title: str, comparison, include_submitted: bool) -> charts.Caption:
+    window = comparison.window
+    with_data = [r for r in comparison.rows if r.value.value is not None]
+    return charts.Caption(
+        title=title,
+        period=period_label(window.start, window.end),
+        source=data_source(include_submitted),
+        completeness=_("%(n)s of %(m)s facilities have data in this window.")
+        % {"n": len(with_data), "m": len(comparison.rows)},
+    )
+
+
+def signal_sentences(series) -> list[str]:
+    """The trend page's signal sentences, in its order; a stretch of consecutive months
+    each outside the limits on the same side (one signal per month on the page) is said
+    once, so that a chart's list stays readable on paper."""
+    sentences, stretch = [], []
+
+    def flush():
+        if len(stretch) == 1:
+            sentences.append(stretch[0]["text"])
+        elif stretch:
+            words = (
+                _("%(since)s to %(until)s: %(n)s months in a row above the upper control limit")
+                if stretch[0]["direction"] == "up"
+                else _(
+                    "%(since)s to %(until)s: %(n)s months in a row below the lower control limit"
+                )
+            )
+            sentences.append(
+                words
+                % {
+                    "since": month_label(parse_period(stretch[0]["start"])),
+                    "until": month_label(parse_period(stretch[-1]["end"])),
+                    "n": len(stretch),
+                }
+            )
+        stretch.clear()
+
+    for signal in series.signals:
+        single = signal["rule"] == "outside_limits" and signal["start"] == signal["end"]
+        follows = (
+            stretch
+            and single
+            and signal["direction"] == stretch[-1]["direction"]
+            and parse_period(signal["start"]) == add_months(parse_period(stretch[-1]["end"]), 1)
+        )
+        if not follows:
+            flush()
+        if single:
+            stretch.append(signal)
+        else:
+            sentences.append(signal["text"])
+    flush()
+    return sentences
+
+
 def latest_complete(rows: list[CompletenessRow], end: dt.date) -> dt.date:
     """The month the one-month pages show: the action period's latest complete month (as
     the dashboards open on the latest complete month), else its last month."""
@@ -431,15 +413,10 @@ def _trend_chart(user, facility, indicator, request, percent) -> TrendChart:
     if request.include_submitted:
         params["include_submitted"] = "on"
     series = pages.build("trend", user=user, params=params, indicator=indicator).data
-    complete = sum(1 for p in series.points if p["complete"])
-    caption = charts.Caption(
-        title=f"{indicator.name} — {facility.name}",
-        period=period_label(chart_start, request.end),
-        source=data_source(request.include_submitted),
-        completeness=_("%(n)s of %(m)s months complete.") % {"n": complete, "m": len(series.points)}
-        + " "
-        + hollow_caption(series, percent),
+    caption = trend_caption(
+        f"{indicator.name} — {facility.name}", series, request.include_submitted, percent
     )
+    complete = sum(1 for p in series.points if p["complete"])
     figure = charts.trend_figure(
         series,
         labels=trend_labels(),
@@ -460,7 +437,7 @@ def _trend_chart(user, facility, indicator, request, percent) -> TrendChart:
         series=series,
         caption=caption,
         png=charts.to_png(figure, dpi=110),
-        signals=[s["text"] for s in series.signals],
+        signals=signal_sentences(series),
         no_signal=no_signal,
         months_complete=complete,
         months=len(series.points),
@@ -482,14 +459,10 @@ def _funnel_chart(user, network, indicator, request, month) -> FunnelChart | Non
     comparison = result.data
     if comparison is None:
         return None
-    window = comparison.window
-    with_data = [r for r in comparison.rows if r.value.value is not None]
-    caption = charts.Caption(
-        title=_("%(indicator)s: facilities compared (funnel plot)") % {"indicator": indicator.name},
-        period=period_label(window.start, window.end),
-        source=data_source(request.include_submitted),
-        completeness=_("%(n)s of %(m)s facilities have data in this window.")
-        % {"n": len(with_data), "m": len(comparison.rows)},
+    caption = funnel_caption(
+        _("%(indicator)s: facilities compared (funnel plot)") % {"indicator": indicator.name},
+        comparison,
+        request.include_submitted,
     )
     figure = charts.funnel_figure(comparison.to_json(), labels=trend_labels(), size=(9, 3.8))
     outside = [
