@@ -64,9 +64,7 @@ class PackViewTests(PermissionMatrixMixin, PackWorldMixin, TestCase):
         }
         response = self.client.post(PACK, bad, **choose_language(self.client, "id"))
         errors = re.findall(r'invalid-feedback d-block">([^<]*)', response.content.decode())
-        self.assertIn(
-            "Masukkan bulan dengan format YYYY-MM, mis. 2025-03.", errors
-        )
+        self.assertIn("Masukkan bulan dengan format YYYY-MM, mis. 2025-03.", errors)
         response = self.client.post(PACK, bad, **choose_language(self.client, "en"))
         errors = re.findall(r'invalid-feedback d-block">([^<]*)', response.content.decode())
         self.assertIn("Enter a month as YYYY-MM, e.g. 2025-03.", errors)
