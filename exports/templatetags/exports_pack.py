@@ -9,12 +9,18 @@ from django import template
 from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from ..pack import data_source, hollow_caption, pack_networks, period_label
 
 register = template.Library()
 
 SVG_PAGES = ("trend", "multiples", "compare")
+PAGE_TITLES = {  # the dashboards' own tab names
+    "pws": "PWS-KIA",
+    "deaths_referrals": gettext_lazy("Deaths & referrals"),
+    "stunting": gettext_lazy("Stunting"),
+}
 
 
 @register.filter
@@ -66,6 +72,13 @@ def _completeness(page: str, data, period_choice) -> str:
             "n": sum(1 for m in months if m is not None),
             "m": len(months),
         }
+    elif page == "stunting":
+        rows = data.facilities
+        with_data = sum(1 for r in rows if any(c.value.has_data for c in r.cells))
+        text = _("%(n)s of %(m)s facilities have data in this window.") % {
+            "n": with_data,
+            "m": len(rows),
+        }
     else:
         text = ""
     if period_choice is not None:
@@ -88,7 +101,8 @@ def chart_download(context):
     area = context.get("area")
     if data is None or request is None or form is None:
         return {"show": False}
-    title = " — ".join(x for x in (getattr(indicator, "name", ""), getattr(area, "name", "")) if x)
+    subject = getattr(indicator, "name", "") or str(PAGE_TITLES.get(page, ""))
+    title = " — ".join(x for x in (subject, getattr(area, "name", "")) if x)
     svg_url = ""
     if page in SVG_PAGES and indicator is not None:
         query = request.GET.copy()
