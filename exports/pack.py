@@ -121,6 +121,8 @@ def parse_params(params: dict) -> PackRequest:
     language = params.get("language", "id")
     if language not in dict(LANGUAGES):
         raise ValueError("bad language")
+    if params.get("format") not in (None, *FORMATS):
+        raise ValueError("bad format")
     return PackRequest(
         network=int(params["network"]),
         start=start,
@@ -587,11 +589,14 @@ def pack_filename(content: PackContent, fmt: str) -> str:
     return f"paket-pertemuan-{stem}.{FORMATS[fmt][1]}"
 
 
-def run_pack(params: dict, user, progress: Progress = _no_progress, fmt: str = PDF):
-    """(filename, content type, bytes) of the pack; Http404 outside the user's scope."""
+def run_pack(params: dict, user, progress: Progress = _no_progress, fmt: str | None = None):
+    """(filename, content type, bytes) of the pack; Http404 outside the user's scope.
+    ``fmt`` is "pdf" or "pptx"; without it, ``params["format"]`` (so that a job that
+    stores one dict of parameters can call ``run_pack(job.params, job.user, progress)``)."""
     from .pack_pdf import render_pack_pdf
     from .pack_pptx import render_pack_pptx
 
+    fmt = fmt or params.get("format") or PDF
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}")
     authorize_pack(user, params)

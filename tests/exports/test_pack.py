@@ -2,6 +2,7 @@
 PDF and PPTX opened and read back."""
 
 import datetime as dt
+import io
 import tempfile
 from pathlib import Path
 
@@ -57,6 +58,8 @@ class PackScopeTests(PackWorldMixin, TestCase):
             {},
             {"network": "x"},
             {**pack_params(self.network_cilegon), "start": "2025-13"},
+            {**pack_params(self.network_cilegon), "format": "docx"},
+            {**pack_params(self.network_cilegon), "language": "fr"},
         ):
             with self.assertRaises(Http404):
                 pack.authorize_pack(self.coach_cilegon, params)
@@ -244,3 +247,48 @@ class PackFileTests(PackWorldMixin, TestCase):
         self.assertIn(">1</td>", section)
         self.assertNotIn("Siti", html)
         self.assertNotIn("1706015508900001", html)
+
+
+@time_machine.travel(NOW)
+class MeetingPackCommandTests(PackWorldMixin, TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.build_pack_world()
+
+    def call(self, user, *extra):
+        from django.core.management import call_command
+
+        out = io.StringIO()
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "pack.pptx"
+            call_command(
+                "meeting_pack",
+                "--network=cqi-cilegon",
+                "--start=2025-04",
+                "--end=2025-06",
+                "--format=pptx",
+                "--lang=en",
+                f"--user={user.username}",
+                "--indicator=K6_COV",
+                f"-o{path}",
+                *extra,
+                stdout=out,
+            )
+            return path.read_bytes(), out.getvalue()
+
+    def test_writes_the_pack_as_the_user(self):
+        data, out = self.call(self.coach_cilegon)
+        self.assertIn("pack.pptx", out)
+        self.assertEqual(slide_title(slides(data)[0]), "Learning session meeting pack")
+
+    def test_refuses_a_user_outside_the_network(self):
+        from django.core.management.base import CommandError
+
+        with self.assertRaisesMessage(CommandError, "may not make a pack"):
+            self.call(self.coach_other)
+
+    def test_format_from_the_parameters(self):
+        params = {**pack_params(self.network_cilegon), "format": "pptx"}
+        filename, content_type, data = pack.run_pack(params, self.coach_cilegon)
+        self.assertTrue(filename.endswith(".pptx"))
+        self.assertTrue(data.startswith(b"PK"))
