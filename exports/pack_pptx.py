@@ -22,6 +22,8 @@ TITLE_ONLY = 5
 BLUE, ORANGE, GREY, VERMILLION = "0072B2", "E69F00", "E9ECEF", "D55E00"
 PWS_FILL = {"baik": BLUE, "kurang": "56B4E9", "cukup": "F0E442", "jelek": VERMILLION}
 ROWS_PER_SLIDE = 12
+# an overview row holds up to five lines (value, marks, PWS status, reports): six fit a slide
+OVERVIEW_ROWS = 6
 EVERY_INSIDE = gettext_lazy(
     "Every facility lies within the 95% limits: differences look like chance."
 )
@@ -257,9 +259,9 @@ def render_pack_pptx(content: PackContent) -> bytes:
     # overview heatmap, a slide per 12 facilities
     if c.overview is not None:
         header = [_("Facility"), _("Completeness")] + [i.name for i in c.overview.indicators]
-        for part, chunk in _chunks(c.overview.rows):
+        for part, chunk in _chunks(c.overview.rows, OVERVIEW_ROWS):
             slide = deck.slide(
-                _("Overview") + (f" ({part + 1})" if len(c.overview.rows) > ROWS_PER_SLIDE else "")
+                _("Overview") + (f" ({part + 1})" if len(c.overview.rows) > OVERVIEW_ROWS else "")
             )
             rows, fills = [], []
             for row in chunk:
