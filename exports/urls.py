@@ -1,2 +1,9 @@
+from django.urls import path
+
+from . import pack_views
+
 app_name = "exports"
-urlpatterns: list = []
+urlpatterns: list = [
+    path("pack/new/", pack_views.pack_new, name="pack_new"),
+    path("chart.svg", pack_views.chart_svg, name="chart_svg"),
+]

@@ -149,6 +149,11 @@ URLS: dict[str, Entry] = {
     "improvement:practice_detail": scoped("practice"),
     "improvement:practice_edit": scoped("practice", GP),
     "improvement:practice_publish": scoped("practice", "POST"),
+    # exports: meeting packs (a coach's or district's networks) and chart downloads
+    "exports:pack_new": page(GP),
+    "exports:chart_svg": Entry(
+        "area", "facility_query", query=(("page", "trend"), ("indicator", INDICATOR))
+    ),
     # REST API (/api/v1/, the routers of facilities/api and indicators/api)
     "api-root": api(),
     "schema": api(),
