@@ -1,2 +1,11 @@
+from django.urls import path
+
+from . import views
+
 app_name = "exports"
-urlpatterns: list = []
+urlpatterns = [
+    path("table/<slug:page>.<slug:fmt>", views.table, name="table"),
+    path("table/<slug:page>/<str:code>.<slug:fmt>", views.table, name="table_indicator"),
+    path("raw.<slug:fmt>", views.raw_values, name="raw_values"),
+    path("province.xlsx", views.province_summary, name="province_summary"),
+]

@@ -175,6 +175,8 @@ QI_JOB_RESULT_DAYS = int(os.environ.get("QI_JOB_RESULT_DAYS", "7"))
 # Outbox: waits between attempts to send an e-mail; after the last one it is marked failed.
 QI_EMAIL_BACKOFF_MINUTES = [int(m) for m in env_list("QI_EMAIL_BACKOFF_MINUTES", "1,5,30,120,720")]
 QI_DIGEST_MAX_LINES = 30
+# A dashboard table of an area with more facilities than this is exported as a job.
+QI_EXPORT_INLINE_FACILITIES = int(os.environ.get("QI_EXPORT_INLINE_FACILITIES", "300"))
 # Excel uploads with more rows than this are applied as a background job.
 QI_IMPORT_INLINE_ROWS = int(os.environ.get("QI_IMPORT_INLINE_ROWS", "300"))
 CELERY_BEAT_SCHEDULE = {

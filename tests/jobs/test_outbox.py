@@ -4,6 +4,7 @@ backoff and gives up after the last wait; a row is sent once however often it is
 (Moved from tests/indicators/test_tasks.py with the same guarantees.)"""
 
 import datetime as dt
+import itertools
 import time
 from contextlib import contextmanager
 from unittest import mock
@@ -24,6 +25,7 @@ from qi_portal.celery import app
 from tests.factories import ReportFactory, WorldMixin, add_values
 
 CLOSED_PORT = "redis://127.0.0.1:1/0"  # nothing listens on port 1: connection refused
+_UNIQUE = itertools.count(1)
 
 
 def _connections():
@@ -48,6 +50,9 @@ def broker(url):
     """The Celery app sending to ``url`` (broker and results), not eagerly: production
     with REDIS_URL set. Afterwards the pools made for ``url`` are closed and the app's own
     come back (kombu shares pools between equal connections: never close those)."""
+    # a fresh database number each time: kombu keeps one pool per connection URL, and the
+    # pool of an earlier use was closed below
+    url = f"{url.rsplit('/', 1)[0]}/{next(_UNIQUE)}"
     keys = ("broker_url", "result_backend", "task_always_eager")
     saved, connections = {key: app.conf[key] for key in keys}, _connections()
     app.conf.update(broker_url=url, result_backend=url, task_always_eager=False)
@@ -227,6 +232,7 @@ class NotificationEmailTests(WorldMixin, TestCase):
 
 
 class ConcurrentSendTests(WorldMixin, TransactionTestCase):
+    serialized_rollback = True  # the catalogue of the data migrations survives
     """Two sends of one row (the on-commit task and the beat sweep): one e-mail."""
 
     def test_two_sends_one_mail(self):
