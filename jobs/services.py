@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from indicators.tasks import publish
 
 from . import registry
+from .imports import ImportJobError
 from .models import Job, job_result_path
 
 logger = logging.getLogger(__name__)
@@ -149,6 +150,9 @@ def job_run(job_id: int) -> str | None:
             output = kind.run(job, _progress(job.pk, attempt))
         except Http404:
             _fail(job, attempt, _("You no longer have access to these data."))
+            return Status.FAILED
+        except ImportJobError as refused:
+            _fail(job, attempt, str(refused))
             return Status.FAILED
         except SoftTimeLimitExceeded:
             _fail(
