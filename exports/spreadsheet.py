@@ -23,7 +23,9 @@ from openpyxl.cell.cell import TYPE_STRING
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
+from indicators.excel import FORMULA_TRIGGERS, safe_cell
+
+DANGEROUS = FORMULA_TRIGGERS  # = + - @ TAB CR: the one list, with the Excel template's
 NUMBER = (int, float, Decimal)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV = "text/csv; charset=utf-8"
@@ -31,7 +33,7 @@ CSV = "text/csv; charset=utf-8"
 
 def neutralise(value: str) -> str:
     """Prefix an apostrophe to text a spreadsheet would read as a formula."""
-    return "'" + value if value.startswith(DANGEROUS) else value
+    return safe_cell(value)
 
 
 def cell_value(value):

@@ -13,17 +13,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from facilities.models import Facility
+from indicators.excel import safe_cell
 
 from .registry import JobKind, JobOutput, register
 
 
 class ImportJobError(Exception):
     """A refusal whose message (already translated) the user must see."""
-
-
-def _safe(text: str) -> str:
-    """No formula in a spreadsheet (see exports.spreadsheet.neutralise)."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") and text else text
 
 
 def _authorize(user, params: dict) -> None:
@@ -50,10 +46,7 @@ def _run(job, progress) -> JobOutput:
     writer.writerow([])
     writer.writerow([_("Facility"), _("Month"), _("Values changed")])
     for row in plan.rows:
-        name = row.facility_name
-        writer.writerow(
-            ["'" + name if name[:1] in "=+-@\t\r" and name else name, row.period, len(row.values)]
-        )
+        writer.writerow([safe_cell(row.facility_name), row.period, len(row.values)])
     return JobOutput(
         "import-summary.csv", "text/csv; charset=utf-8", ("\ufeff" + out.getvalue()).encode()
     )
