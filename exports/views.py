@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from indicators.areas import resolve_area
@@ -15,6 +16,16 @@ from jobs.services import job_start, unavailable_message
 from . import province
 from .jobs import FORMATS, output
 from .tables import ExportError, page_export, raw_params
+
+DASHBOARDS = {
+    "overview": "indicators:overview",
+    "trend": "indicators:trend",
+    "multiples": "indicators:multiples",
+    "compare": "indicators:compare",
+    "pws": "indicators:pws_kia",
+    "deaths_referrals": "indicators:deaths_referrals",
+    "stunting": "indicators:stunting",
+}
 
 
 def _format(fmt: str) -> str:
@@ -50,9 +61,11 @@ def table(request, page, fmt, code=None):
         return _started(request, job)
     try:
         export = page_export(page, user=request.user, params=request.GET, code=code)
-    except ExportError as error:
+    except ExportError as error:  # back to the page, which shows what to correct
         messages.error(request, str(error))
-        return redirect(request.GET.get("next") or "indicators:overview")
+        args = [code] if code else []
+        query = request.GET.urlencode()
+        return redirect(reverse(DASHBOARDS[page], args=args) + (f"?{query}" if query else ""))
     return _attachment(output(export, fmt))
 
 

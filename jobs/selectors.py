@@ -6,7 +6,8 @@ from .models import Job
 
 
 def jobs_of(user):
-    return Job.objects.filter(user=user)
+    # params may hold a whole import plan: pages that poll or list never read them
+    return Job.objects.filter(user=user).defer("params")
 
 
 def job_of(user, pk: int) -> Job:

@@ -30,7 +30,7 @@ from indicators.tasks import publish
 
 from . import registry
 from .imports import ImportJobError
-from .models import Job, job_result_path
+from .models import Job, ScheduledNotice, job_result_path
 
 logger = logging.getLogger(__name__)
 Status = Job.Status
@@ -198,8 +198,10 @@ def job_run(job_id: int) -> str | None:
 
 
 def jobs_cleanup(*, now=None) -> int:
-    """Delete expired jobs and their files; returns how many rows went."""
+    """Delete expired jobs and their files (returns how many jobs went), and the keys of
+    scheduled notices older than any schedule window (60 days)."""
     now = now or timezone.now()
+    ScheduledNotice.objects.filter(created_at__lt=now - timedelta(days=60)).delete()
     expired = Job.objects.filter(expires_at__lt=now).exclude(status=Status.RUNNING)
     count = 0
     for job in expired.iterator():

@@ -175,8 +175,13 @@ class TableExportTests(PermissionMatrixMixin, WorldMixin, TestCase):
         self.assert_status(self.dinkes_mukomuko, "/exports/table/trend.csv?district=17.06", 404)
 
     def test_an_invalid_filter_redirects_with_the_message(self):
-        response = self.get(PAGES["trend"] + "?district=17.06&start=2025-07&end=2025-01")
-        self.assertEqual(response.status_code, 302)
+        query = "?district=17.06&start=2025-07&end=2025-01"
+        response = self.get(PAGES["trend"] + query + "&next=https://evil.example/")
+        self.assertRedirects(
+            response,
+            "/dashboards/trend/K6_COV/" + query + "&next=https%3A%2F%2Fevil.example%2F",
+            fetch_redirect_response=False,
+        )
 
     @override_settings(QI_EXPORT_INLINE_FACILITIES=2)
     def test_a_big_area_runs_as_a_job(self):

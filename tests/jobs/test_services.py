@@ -197,3 +197,22 @@ class BrokerDownViewTests(WorldMixin, TransactionTestCase):
         page = self.client.get(f"/jobs/{job.pk}/")
         self.assertContains(page, job.message)
         self.assertContains(page, 'data-testid="job-retry"')
+
+
+class TimeLimitTests(WorldMixin, TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.build_world()
+
+    def test_a_job_over_its_soft_time_limit_fails_with_a_clear_message(self):
+        from celery.exceptions import SoftTimeLimitExceeded
+
+        def run(job, progress):
+            raise SoftTimeLimitExceeded()
+
+        registry.register(JobKind("test_slow", "Slow", run, lambda u, p: None))
+        job = Job.objects.create(user=self.dinkes_mukomuko, kind="test_slow", language="en")
+        self.assertEqual(services.job_run(job.pk), Job.Status.FAILED)
+        job.refresh_from_db()
+        self.assertIn("took too long", job.error)
+        self.assertFalse(job.result)

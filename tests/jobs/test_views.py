@@ -89,6 +89,16 @@ class JobViewTests(PermissionMatrixMixin, WorldMixin, TestCase):
         self.failed.refresh_from_db()
         self.assertEqual(self.failed.status, Job.Status.DONE)  # eager: ran again at once
 
+    def test_the_polled_progress_and_the_list_take_few_queries(self):
+        self.client.force_login(self.dinkes_mukomuko)
+        url = f"/jobs/{self.running.pk}/"
+        with self.assertNumQueries(3):  # session, user, the job
+            self.client.get(url, headers={"HX-Request": "true"})
+        for _ in range(20):
+            Job.objects.create(user=self.dinkes_mukomuko, kind="test_echo")
+        with self.assertNumQueries(4):  # session, user, demo banner, the jobs: however many
+            self.client.get("/jobs/")
+
     def test_the_user_menu_links_my_exports(self):
         self.client.force_login(self.kapus_lubuk_pinang)
         self.assertContains(self.client.get("/"), 'data-testid="my-exports-link"')
