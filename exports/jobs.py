@@ -35,7 +35,9 @@ def query_of(params: dict) -> QueryDict:
 def _table_authorize(user, params):
     from indicators.areas import resolve_area
 
-    if params.get("format") not in FORMATS:
+    from .tables import SHEETS
+
+    if params.get("format") not in FORMATS or params.get("page") not in SHEETS:
         raise Http404
     resolve_area(user, query_of(params.get("query", {})))
 

@@ -3,6 +3,7 @@ with the reason otherwise): a job, its progress, an outbox e-mail; and a worker 
 with SIGKILL in the middle of a job, whose job a second worker redelivers and finishes
 with one result (needs PostgreSQL too: the worker is another process)."""
 
+import datetime as dt
 import os
 import signal
 import subprocess
@@ -70,7 +71,7 @@ class RealWorkerTests(WorldMixin, TransactionTestCase):
     def test_an_outbox_email_is_sent_by_the_worker(self):
         self.dinkes_mukomuko.email = "d@example.org"
         self.dinkes_mukomuko.save()
-        report = ReportFactory(facility=self.pkm_lubuk_pinang, period=_july())
+        report = ReportFactory(facility=self.pkm_lubuk_pinang, period=dt.date(2025, 7, 1))
         notification = Notification.objects.create(
             user=self.dinkes_mukomuko, report=report, kind=Notification.Kind.SUBMITTED
         )
@@ -79,12 +80,6 @@ class RealWorkerTests(WorldMixin, TransactionTestCase):
             wait_for(lambda: OutgoingEmail.objects.filter(pk=email.pk, status="sent").exists())
         )
         self.assertEqual([m.to for m in mail.outbox], [["d@example.org"]])
-
-
-def _july():
-    import datetime as dt
-
-    return dt.date(2025, 7, 1)
 
 
 POSTGRES = os.environ.get("DATABASE_URL", "").startswith("postgres")
