@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class ExportsConfig(AppConfig):
     name = "exports"
     verbose_name = _("Exports and meeting packs")
+
+    def ready(self):
+        from .jobs import register_kinds
+
+        register_kinds()

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from django.apps import apps
 from django.conf import settings
 from django.db.models import Q, QuerySet
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.utils import timezone, translation
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -609,10 +609,9 @@ def run_pack(params: dict, user, progress: Progress = _no_progress, fmt: str | N
     return pack_filename(content, fmt), FORMATS[fmt][0], data
 
 
-def start_pack_job(user, params: dict, fmt: str) -> HttpResponse:
-    """Make the pack now and answer it as a download. The lead replaces the body with
-    ``jobs.services.job_start(...)`` (a background job with a progress bar)."""
-    filename, content_type, data = run_pack(params, user, fmt=fmt)
-    response = HttpResponse(data, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+def start_pack_job(user, params: dict, fmt: str):
+    """Queue the pack as a background job (``meeting_pack``) and return the Job: its page
+    shows the progress and then the download. Http404 outside the user's scope."""
+    from jobs.services import job_start
+
+    return job_start(user=user, kind="meeting_pack", params={**params, "format": fmt})

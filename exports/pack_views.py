@@ -6,9 +6,10 @@ Both start from the user's scope: ``pack_networks`` for packs and
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
@@ -17,6 +18,7 @@ from indicators import pages
 from indicators.forms import this_month
 from indicators.models import Indicator
 from indicators.periods import add_months, format_period
+from jobs.services import unavailable_message
 
 from . import charts
 from .pack import (
@@ -41,9 +43,12 @@ def pack_new(request):
     if request.method == "POST":
         form = PackForm(request.POST, user=request.user)
         if form.is_valid():
-            return start_pack_job(
+            job = start_pack_job(
                 request.user, form.pack_request().to_params(), form.cleaned_data["format"]
             )
+            if job.published is False:  # the broker refused: the job page says so too
+                messages.error(request, unavailable_message())
+            return redirect("jobs:detail", pk=job.pk)
     else:
         network = None
         if request.GET.get("network"):

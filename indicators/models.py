@@ -385,11 +385,21 @@ class Notification(models.Model):
         APPROVED = "approved", _("Report approved")
         RETURNED = "returned", _("Report returned")
         REOPENED = "reopened", _("Report reopened")
+        REMINDER = "reminder", _("Report due today")
+        OVERDUE = "overdue", _("Report overdue")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
     )
-    report = models.ForeignKey(MonthlyReport, on_delete=models.CASCADE, related_name="+")
+    # Empty for a reminder about a month without a report: then facility and period say
+    # which report is meant.
+    report = models.ForeignKey(
+        MonthlyReport, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    facility = models.ForeignKey(
+        Facility, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    period = models.DateField(null=True, blank=True)
     kind = models.CharField(max_length=10, choices=Kind.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
@@ -409,13 +419,21 @@ class Notification(models.Model):
         return f"{self.kind} {self.report_id} → {self.user_id}"
 
     @property
+    def about_facility(self) -> Facility:
+        return self.report.facility if self.report_id else self.facility
+
+    @property
+    def about_period(self):
+        return self.report.period if self.report_id else self.period
+
+    @property
     def text(self) -> str:
         """The notice in the active language."""
         from django.utils.translation import gettext
 
         params = {
-            "facility": self.report.facility.name,
-            "month": date_format(self.report.period, "YEAR_MONTH_FORMAT"),  # "Juni 2025"
+            "facility": self.about_facility.name,
+            "month": date_format(self.about_period, "YEAR_MONTH_FORMAT"),  # "Juni 2025"
             "actor": self.actor.get_username() if self.actor else "",
             "reason": self.reason,
         }
@@ -432,6 +450,13 @@ class Notification(models.Model):
             self.Kind.REOPENED: gettext(
                 "The approved %(month)s report of %(facility)s was reopened by %(actor)s: "
                 "%(reason)s"
+            ),
+            self.Kind.REMINDER: gettext(
+                "The %(month)s report of %(facility)s is due today and has not been submitted yet."
+            ),
+            self.Kind.OVERDUE: gettext(
+                "The %(month)s report of %(facility)s is overdue: it was due 3 days ago and "
+                "has not been submitted yet."
             ),
         }
         return messages[self.kind] % params

@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class JobsConfig(AppConfig):
     name = "jobs"
     verbose_name = _("Background jobs and outgoing e-mail")
+
+    def ready(self):
+        from .imports import register_kinds
+
+        register_kinds()

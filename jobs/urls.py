@@ -1,2 +1,11 @@
+from django.urls import path
+
+from . import views
+
 app_name = "jobs"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.job_list, name="list"),
+    path("<int:pk>/", views.job_detail, name="detail"),
+    path("<int:pk>/download/", views.job_download, name="download"),
+    path("<int:pk>/retry/", views.job_retry, name="retry"),
+]

@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -159,6 +160,36 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_connect_timeout": BROKER_CONNECT_TIMEOUT,
     "max_retries": 0,
+    # acks_late tasks (jobs.tasks.run_job) a dead worker left unacknowledged are
+    # redelivered after this many seconds: longer than the hard time limit below.
+    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600")),
+}
+# Background jobs (jobs/): one task at a time per worker process (a long export must not
+# hold others back), time limits, result files kept for QI_JOB_RESULT_DAYS.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+QI_JOB_SOFT_TIME_LIMIT = int(os.environ.get("QI_JOB_SOFT_TIME_LIMIT", "600"))
+QI_JOB_TIME_LIMIT = int(os.environ.get("QI_JOB_TIME_LIMIT", "660"))
+CELERY_TASK_SOFT_TIME_LIMIT = QI_JOB_SOFT_TIME_LIMIT
+CELERY_TASK_TIME_LIMIT = QI_JOB_TIME_LIMIT
+QI_JOB_RESULT_DAYS = int(os.environ.get("QI_JOB_RESULT_DAYS", "7"))
+# Outbox: waits between attempts to send an e-mail; after the last one it is marked failed.
+QI_EMAIL_BACKOFF_MINUTES = [int(m) for m in env_list("QI_EMAIL_BACKOFF_MINUTES", "1,5,30,120,720")]
+QI_DIGEST_MAX_LINES = 30
+# A dashboard table of an area with more facilities than this is exported as a job.
+QI_EXPORT_INLINE_FACILITIES = int(os.environ.get("QI_EXPORT_INLINE_FACILITIES", "300"))
+# Excel uploads with more rows than this are applied as a background job.
+QI_IMPORT_INLINE_ROWS = int(os.environ.get("QI_IMPORT_INLINE_ROWS", "300"))
+CELERY_BEAT_SCHEDULE = {
+    "flush-outbox": {"task": "jobs.tasks.flush_outbox", "schedule": 60.0},
+    "report-reminders": {
+        "task": "jobs.tasks.send_reminders",
+        "schedule": crontab(hour=8, minute=0),  # CELERY_TIMEZONE: Asia/Jakarta
+    },
+    "weekly-digest": {
+        "task": "jobs.tasks.send_digests",
+        "schedule": crontab(hour=7, minute=30, day_of_week="mon"),
+    },
+    "cleanup-jobs": {"task": "jobs.tasks.cleanup_jobs", "schedule": crontab(hour=2, minute=15)},
 }
 
 AUTH_PASSWORD_VALIDATORS = [

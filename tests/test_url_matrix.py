@@ -36,6 +36,7 @@ from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, r
 
 from facilities.models import LearningNetwork, NetworkMembership, RoleAssignment
 from improvement.models import Action, Aim, Attachment, Driver, GoodPractice, PDSACycle
+from jobs.models import Job
 from tests.factories import (
     DistrictFactory,
     FacilityFactory,
@@ -154,6 +155,15 @@ URLS: dict[str, Entry] = {
     "exports:chart_svg": Entry(
         "area", "facility_query", query=(("page", "trend"), ("indicator", INDICATOR))
     ),
+    # background jobs ("my exports": the owner only) and table exports (the dashboards' scope)
+    "jobs:list": page(),
+    "jobs:detail": scoped("job"),
+    "jobs:download": scoped("job"),
+    "jobs:retry": scoped("job", "POST"),
+    "exports:table": area(page="overview", fmt="csv"),
+    "exports:table_indicator": area(page="trend", code=INDICATOR, fmt="xlsx"),
+    "exports:raw_values": area("POST", fmt="xlsx"),
+    "exports:province_summary": page("POST"),  # province rights: tests/exports/test_tables.py
     # REST API (/api/v1/, the routers of facilities/api and indicators/api)
     "api-root": api(),
     "schema": api(),
@@ -188,6 +198,7 @@ OBJECT_KWARGS = {
     "attachment": lambda o: {"pk": o.attachment.pk},
     "action": lambda o: {"pk": o.action.pk},
     "practice": lambda o: {"pk": o.practice.pk},
+    "job": lambda o: {"pk": o.job.pk},
 }
 
 # Roles: (name, attribute of the test class, does the role see the "out" object?)
@@ -315,6 +326,13 @@ class UrlMatrixTests(ImprovementWorldMixin, TestCase):
             o = cls.objects[side]
             o.attachment = Attachment(cycle=o.pdsa, name="x.txt", content_type="text/plain", size=1)
             o.attachment.file.save("x.txt", ContentFile(b"x"))
+        # jobs: the "in" one is the district's (done, with its file), the "out" one another's
+        for side, owner in (("in", cls.dinkes_mukomuko), ("out", cilegon_head.user)):
+            job = Job.objects.create(
+                user=owner, kind="table_export", status=Job.Status.DONE, result_name="x.csv"
+            )
+            job.result.save("x.csv", ContentFile(b"x"))
+            cls.objects[side].job = job
         cls.nobody = UserFactory(username="nobody.extra")
 
     # ------------------------------------------------------------------ helpers

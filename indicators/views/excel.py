@@ -2,6 +2,7 @@
 
 import secrets
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
@@ -99,6 +100,22 @@ def excel_confirm(request):
         return redirect("indicators:excel_upload")
     del request.session[SESSION_KEY]  # one preview, one import
     plan = ImportPlan.from_json(stored["plan"])
+    if len(plan.rows) > settings.QI_IMPORT_INLINE_ROWS:  # a big file: in the background
+        from jobs.services import job_start, unavailable_message
+
+        job = job_start(user=request.user, kind="report_import", params={"plan": stored["plan"]})
+        if job.published is False:
+            messages.error(request, unavailable_message())
+        else:
+            messages.info(
+                request,
+                _(
+                    "The import of %(n)s reports runs in the background; this page shows "
+                    "when it is done."
+                )
+                % {"n": len(plan.rows)},
+            )
+        return redirect("jobs:detail", pk=job.pk)
     try:
         result = import_apply(plan=plan, user=request.user)
     except ImportRefused as refused:

@@ -300,7 +300,7 @@ def notification_list(request):
         return redirect(reverse("indicators:notifications"))
     notifications = (
         Notification.objects.filter(user=request.user)
-        .select_related("report__facility", "actor")
+        .select_related("report__facility", "facility", "actor")
         .order_by("-created_at")[:100]
     )
     return render(

@@ -7,6 +7,7 @@ import time_machine
 from django.test import TestCase
 from django.urls import reverse
 
+from jobs.models import Job
 from tests.exports.world import NOW, PackWorldMixin
 from tests.i18n import choose_language
 from tests.permissions import PermissionMatrixMixin
@@ -92,26 +93,38 @@ class PackViewTests(PermissionMatrixMixin, PackWorldMixin, TestCase):
             )
             self.assertContains(response, message, msg_prefix=f"{start}–{end}")
 
-    def test_valid_post_downloads_the_pack(self):
+    def test_valid_post_makes_the_pack_as_a_job_and_its_owner_downloads_it(self):
         self.client.force_login(self.coach_cilegon)
-        response = self.client.post(
-            PACK,
-            {
-                "network": self.network_cilegon.pk,
-                "start": "2025-04",
-                "end": "2025-06",
-                "indicators": ["K6_COV"],
-                "language": "id",
-                "format": "pptx",
-            },
+        with self.captureOnCommitCallbacks(execute=True):  # eager: the job runs on commit
+            response = self.client.post(
+                PACK,
+                {
+                    "network": self.network_cilegon.pk,
+                    "start": "2025-04",
+                    "end": "2025-06",
+                    "indicators": ["K6_COV"],
+                    "language": "id",
+                    "format": "pptx",
+                },
+            )
+        job = Job.objects.get()
+        self.assertRedirects(response, reverse("jobs:detail", args=[job.pk]))
+        job.refresh_from_db()
+        self.assertEqual(
+            (job.kind, job.status, job.progress, job.params["format"]),
+            ("meeting_pack", Job.Status.DONE, 100, "pptx"),
         )
+        response = self.client.get(reverse("jobs:download", args=[job.pk]))
         self.assertEqual(response.status_code, 200)
+        content = b"".join(response.streaming_content)
         self.assertIn("presentationml", response["Content-Type"])
         self.assertIn(
-            'attachment; filename="paket-pertemuan-cqi-cilegon-2025-04-2025-06.pptx"',
+            'filename="paket-pertemuan-cqi-cilegon-2025-04-2025-06.pptx"',
             response["Content-Disposition"],
         )
-        self.assertTrue(response.content.startswith(b"PK"))
+        self.assertTrue(content.startswith(b"PK"))
+        self.client.force_login(self.dinkes_mukomuko)  # somebody else's job: not found
+        self.assertEqual(self.client.get(reverse("jobs:download", args=[job.pk])).status_code, 404)
 
     def test_network_page_links_to_the_pack_for_those_who_may_make_one(self):
         url = reverse("improvement:network", args=["cqi-cilegon"])

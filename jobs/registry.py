@@ -1,0 +1,49 @@
+"""Kinds of background job. An app registers its kinds in its ``AppConfig.ready``:
+
+    registry.register(JobKind("table_export", _("Table export"), run=..., authorize=...))
+
+``run(job, progress)`` builds the file and returns a :class:`JobOutput`; it may call
+``progress(percent, message)`` as often as it likes (one cheap UPDATE each). ``authorize``
+raises Http404 when the user may not have the job: it is called when the job is asked for
+and again when it runs (a scope may have shrunk in between)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .models import Job
+
+
+@dataclass(frozen=True)
+class JobOutput:
+    filename: str
+    content_type: str
+    content: bytes
+
+
+@dataclass(frozen=True)
+class JobKind:
+    name: str  # e.g. "table_export", "meeting_pack"
+    label: str  # lazy-translated
+    run: Callable[[Job, Callable[[int, str], None]], JobOutput]  # progress(percent, message)
+    authorize: Callable[[object, dict], None]  # (user, params): raise Http404 if not allowed
+
+
+_KINDS: dict[str, JobKind] = {}
+
+
+def register(kind: JobKind) -> None:
+    """Register ``kind`` (registering the same name again replaces it: reloads, tests)."""
+    _KINDS[kind.name] = kind
+
+
+def get(name: str) -> JobKind:
+    """The kind called ``name``; KeyError when nothing registered it."""
+    return _KINDS[name]
+
+
+def kinds() -> list[JobKind]:
+    return list(_KINDS.values())
