@@ -18,18 +18,26 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Case, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Sum, When
-from django.db.models.functions import ExtractYear
+from django.db.models import (
+    Case,
+    FilteredRelation,
+    IntegerField,
+    Prefetch,
+    Q,
+    QuerySet,
+    Sum,
+    When,
+)
+from django.db.models.functions import Cast, ExtractYear
 
 from facilities.models import (
-    CatchmentTarget,
     District,
     Facility,
     LearningNetwork,
     Province,
     Subdistrict,
 )
-from facilities.selectors import member_month_filter
+from facilities.selectors import member_month_filter, month_scope_of
 
 from ..models import DataElement, DataValue, Indicator, MonthlyReport
 from ..periods import GRANULARITIES, MONTH, buckets, first_month_needed, month_range
@@ -78,12 +86,34 @@ def indicators_with_elements(queryset: QuerySet[Indicator] | None = None) -> lis
     )
 
 
-# A data value row whose facility has a catchment target for the row's year.
-HAS_TARGET = Exists(
-    CatchmentTarget.objects.filter(
-        facility_id=OuterRef("facility_id"), year=ExtractYear(OuterRef("period"))
+# A data value row whose facility has a catchment target for the row's year: a LEFT JOIN
+# on the unique (facility, year) target (at most one row, so no value counts twice),
+# read once per query. (An EXISTS per coverage column became one hashed subplan, a scan
+# of every target in the country, per coverage indicator.)
+HELD_TARGET = "held_target"
+HAS_TARGET = Q(**{f"{HELD_TARGET}__isnull": False})
+
+
+def with_held_target(values: QuerySet) -> QuerySet:
+    """``values`` (data values) with the join that :data:`HAS_TARGET` tests."""
+    return values.annotate(
+        **{
+            HELD_TARGET: FilteredRelation(
+                "facility__targets",
+                condition=Q(facility__targets__year=Cast(ExtractYear("period"), IntegerField())),
+            )
+        }
     )
-)
+
+
+def element_ids_of(indicators: Iterable[Indicator]) -> list[int]:
+    """Every data element the indicators' numerators and element denominators read."""
+    ids = set()
+    for indicator in indicators:
+        ids.update(e.pk for e in indicator.numerator.all())
+        if not indicator.denominator_target:
+            ids.update(e.pk for e in indicator.denominator_elements.all())
+    return sorted(ids)
 
 
 def sum_expression(element_ids: Iterable[int], condition=None) -> Sum:
@@ -96,16 +126,42 @@ def sum_expression(element_ids: Iterable[int], condition=None) -> Sum:
 def in_scope(
     queryset, *, facilities, statuses, network, status_field: str = "report__status"
 ) -> QuerySet:
-    """Rows of ``facilities`` with a report in ``statuses``; with ``network`` only the
-    months each facility was a member (in SQL). Callers add their period filters."""
+    """Rows of ``facilities`` with a report in ``statuses``, in the months the user may
+    see (``facilities.selectors.month_scope_of``: a coach's facility after it left the
+    network is cut at the month it left); with ``network`` only the months each facility
+    was a member (in SQL). Callers add their period filters.
+
+    ``queryset`` holds data values (``status_field="report__status"``) or reports
+    (``"status"``). The facilities are named on the report (``facility_id IN (…)``), so
+    the database walks the area's reports through ``unique_report_per_month``, then their
+    values, never every facility or report of the country."""
+    report = status_field.removesuffix("status")  # "report__" or ""
     rows = queryset.filter(
-        facility_id__in=facilities.values("pk"), **{f"{status_field}__in": list(statuses)}
+        **{
+            f"{report}facility_id__in": facilities.values("pk"),
+            f"{report}status__in": list(statuses),
+        }
     )
     if network is not None:
         rows = rows.filter(
             member_month_filter(network, facility_ref="facility_id", period_ref="period")
         )
+    month_scope = month_scope_of(facilities, facility_ref="facility_id", period_ref="period")
+    if month_scope is not None:
+        rows = rows.filter(month_scope)
     return rows
+
+
+def values_in_range(start: dt.date, end: dt.date, element_ids: Iterable[int]) -> QuerySet:
+    """Data values of ``element_ids`` from ``start`` to ``end``, the months named on the
+    value and on its report (so both the report and the value index are bounded)."""
+    return DataValue.objects.filter(
+        period__gte=start,
+        period__lte=end,
+        report__period__gte=start,
+        report__period__lte=end,
+        element_id__in=sorted(set(element_ids)),
+    )
 
 
 def indicator_aggregates(indicators, total) -> dict:
@@ -304,18 +360,21 @@ def _month_sums(indicators, row, targets) -> dict[int, tuple[bool, int, Decimal 
 
 
 def _value_sums(*, indicators, facilities, start, end, group_by, statuses, network):
-    """{(area id or None, month): row of n_<pk> / d_<pk> sums}: one grouped query."""
+    """{(area id or None, month): row of n_<pk> / d_<pk> sums}: one grouped query over
+    the values of the elements the indicators read."""
     path = group_path(group_by, via_facility=True)
     group = [path, "period"] if path else ["period"]
     aggregates = indicator_aggregates(
         indicators, lambda ids, targeted: sum_expression(ids, HAS_TARGET if targeted else None)
     )
     rows = in_scope(
-        DataValue.objects.filter(period__gte=start, period__lte=end),
+        values_in_range(start, end, element_ids_of(indicators)),
         facilities=facilities,
         statuses=statuses,
         network=network,
     )
+    if any(i.denominator_target for i in indicators):
+        rows = with_held_target(rows)
     rows = rows.values(*group).annotate(**aggregates).order_by()
     return {(row[path] if path else None, row["period"]): row for row in rows}
 
@@ -364,7 +423,7 @@ def element_sums_by_facility_month(
     ``statuses``: one grouped query, a ``Sum(Case(When(element)))`` column per element."""
     element_ids = sorted(set(element_ids))
     rows = in_scope(
-        DataValue.objects.filter(period__gte=start, period__lte=end),
+        values_in_range(start, end, element_ids),
         facilities=facilities,
         statuses=statuses,
         network=network,

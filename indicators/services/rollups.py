@@ -12,7 +12,7 @@ from django.db import connection, transaction
 from django.db.models import BigIntegerField, Case, Count, Q, Sum, When
 
 from ..models import DataValue, DistrictMonthTotal
-from ..selectors.sums import HAS_TARGET
+from ..selectors.sums import HAS_TARGET, with_held_target
 
 
 def _rollup_rows(values):
@@ -74,10 +74,12 @@ def rollup_refresh(*, district_id: int, period: dt.date) -> int:
 
 def _refresh(district_id: int, period: dt.date) -> int:
     rows = _rollup_rows(
-        DataValue.objects.filter(
-            facility__district_id=district_id,
-            period=period,
-            report__status__in=_HELD,
+        with_held_target(
+            DataValue.objects.filter(
+                facility__district_id=district_id,
+                period=period,
+                report__status__in=_HELD,
+            )
         ).values("element_id")
     )
     DistrictMonthTotal.objects.filter(district_id=district_id, period=period).delete()
@@ -105,7 +107,9 @@ def rollups_rebuild(*, district_ids=None) -> int:
         values = values.filter(facility__district_id__in=district_ids)
         existing = existing.filter(district_id__in=district_ids)
     existing.delete()
-    rows = _rollup_rows(values.values("facility__district_id", "period", "element_id"))
+    rows = _rollup_rows(
+        with_held_target(values).values("facility__district_id", "period", "element_id")
+    )
     created, batch = 0, []
     for row in rows.iterator(chunk_size=5000):
         batch.append(_rollup(row, district_id=row["facility__district_id"], period=row["period"]))
