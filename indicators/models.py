@@ -242,9 +242,17 @@ class DataValue(models.Model):
     """One reported count. ``facility`` and ``period`` repeat the report's so that the
     grouped sums behind every dashboard read one table through one index."""
 
-    report = models.ForeignKey(MonthlyReport, on_delete=models.CASCADE, related_name="values")
+    # No single-column indexes on report and facility (the foreign keys stay): the unique
+    # (report, element) and the (facility, period, element) indexes lead with them and
+    # serve every lookup (cascades and PROTECT checks included). The element index stays:
+    # no composite leads with the element, and deleting a data element checks it.
+    report = models.ForeignKey(
+        MonthlyReport, on_delete=models.CASCADE, related_name="values", db_index=False
+    )
     element = models.ForeignKey(DataElement, on_delete=models.PROTECT, related_name="values")
-    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="+")
+    facility = models.ForeignKey(
+        Facility, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     period = models.DateField()
     value = models.PositiveIntegerField(_("value"), validators=[MinValueValidator(0)])
     comment = models.TextField(_("comment"), blank=True)
@@ -449,8 +457,13 @@ class DistrictMonthTotal(models.Model):
 
     STATUSES = ("approved", "submitted")  # the report statuses a rollup holds
 
+    # The unique (district, period, element) index leads with the district: no index of
+    # its own on the foreign key.
     district = models.ForeignKey(
-        "facilities.District", on_delete=models.CASCADE, related_name="month_totals"
+        "facilities.District",
+        on_delete=models.CASCADE,
+        related_name="month_totals",
+        db_index=False,
     )
     period = models.DateField()
     element = models.ForeignKey(DataElement, on_delete=models.CASCADE, related_name="+")

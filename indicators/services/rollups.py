@@ -56,6 +56,10 @@ def _lock_district_month(district_id: int, period: dt.date) -> None:
     if connection.vendor != "postgresql":
         return
     with connection.cursor() as cursor:
+        # The table lock first, in the mode every write takes anyway: a running
+        # ``rollups_rebuild`` (EXCLUSIVE) makes the refresh wait before it holds any
+        # district-month, so the two lock orders cannot deadlock.
+        cursor.execute(f'LOCK TABLE "{DistrictMonthTotal._meta.db_table}" IN ROW EXCLUSIVE MODE')
         # Two int4 keys; a (theoretical) district id beyond int4 only shares a lock.
         cursor.execute(
             "SELECT pg_advisory_xact_lock(%s, %s)",
@@ -98,9 +102,25 @@ def _rollup(row, *, district_id: int, period: dt.date) -> DistrictMonthTotal:
     )
 
 
+def _lock_rollups() -> None:
+    """Hold off every refresh until the transaction ends (PostgreSQL's EXCLUSIVE table
+    lock conflicts with the ROW EXCLUSIVE each refresh takes first; dashboards' reads go
+    on). Taken before the values are read: a refresh that committed earlier is in them,
+    one that comes later waits, then recomputes its district-month over the rebuild."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(f'LOCK TABLE "{DistrictMonthTotal._meta.db_table}" IN EXCLUSIVE MODE')
+
+
 @transaction.atomic
 def rollups_rebuild(*, district_ids=None) -> int:
-    """Recompute every rollup (or those of some districts) from the values."""
+    """Recompute every rollup (or those of some districts) from the values. Takes the
+    rollup table for itself (:func:`_lock_rollups`): a rebuild racing an approval
+    cannot leave a district-month without the approval, nor break its unique key.
+    (A table lock rather than one advisory lock per district-month: a national rebuild
+    would need ~60,000 of them, beyond PostgreSQL's lock table.)"""
+    _lock_rollups()
     values = DataValue.objects.filter(report__status__in=_HELD)
     existing = DistrictMonthTotal.objects.all()
     if district_ids is not None:
