@@ -173,6 +173,7 @@ def _pws(result, area, form):
         month=form.cleaned_data["period"],
         statuses=form.statuses,
         network=area.network,
+        districts=area.whole_districts,
     )
 
 

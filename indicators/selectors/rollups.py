@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 from django.db.models import Case, F, IntegerField, Q, QuerySet, Sum, When
 
-from ..models import DistrictMonthTotal
+from ..models import DistrictMonthTarget, DistrictMonthTotal
 from .values import DISTRICT, PROVINCE
 
 # Group levels the rollups can answer: all together, by district, by province.
@@ -72,3 +72,38 @@ def rollup_sums(
         .order_by()
     )
     return {(row[path] if path else None, row["period"]): row for row in rows}
+
+
+def rollup_target_sums(
+    *,
+    kinds: Sequence[str],
+    districts: QuerySet,
+    start: dt.date,
+    end: dt.date,
+    group_by: str | None,
+    statuses: Sequence[str],
+) -> dict:
+    """{(area id or None, month): {kind: annual sum}} from :class:`DistrictMonthTarget`,
+    the targets of the facilities whose report is in ``statuses`` (as ``sums`` sums them
+    through the reports): one grouped query over a few rows per district and month."""
+    if not kinds:
+        return {}
+    path = _ROLLUP_PATHS.get(group_by)
+    group = [path, "period"] if path else ["period"]
+    rows = (
+        DistrictMonthTarget.objects.filter(
+            district__in=districts,
+            period__gte=start,
+            period__lte=end,
+            status__in=rollup_statuses(statuses),
+        )
+        .values(*group)
+        .annotate(**{kind: Sum(kind) for kind in kinds})
+        .order_by()
+    )
+    return {
+        (row[path] if path else None, row["period"]): {
+            kind: row[kind] for kind in kinds if row[kind] is not None
+        }
+        for row in rows
+    }

@@ -41,7 +41,7 @@ from facilities.selectors import member_month_filter, month_scope_of
 
 from ..models import DataElement, DataValue, Indicator, MonthlyReport
 from ..periods import GRANULARITIES, MONTH, buckets, first_month_needed, month_range
-from .rollups import ROLLUP_LEVELS, rollup_sums, rollup_total
+from .rollups import ROLLUP_LEVELS, rollup_sums, rollup_target_sums, rollup_total
 from .values import (
     DEFAULT_STATUSES,
     DISTRICT,
@@ -296,11 +296,20 @@ def monthly_sums(
 
     ``districts``: the caller vouches that ``facilities`` are all the facilities of these
     districts. Then, for totals by district, province or overall, the value sums come from
-    :class:`DistrictMonthTotal` (a few rows per district and month) instead of the values."""
+    :class:`DistrictMonthTotal` and the target sums from :class:`DistrictMonthTarget` (a
+    few rows per district and month) instead of the values and the reports."""
     months = month_range(start, end)
     if districts is not None and network is None and group_by in ROLLUP_LEVELS:
         sums = rollup_sums(
             aggregates=indicator_aggregates(indicators, rollup_total(statuses)),
+            districts=districts,
+            start=start,
+            end=end,
+            group_by=group_by,
+            statuses=statuses,
+        )
+        targets = rollup_target_sums(
+            kinds=_target_kinds(indicators),
             districts=districts,
             start=start,
             end=end,
@@ -317,15 +326,15 @@ def monthly_sums(
             statuses=statuses,
             network=network,
         )
-    targets = _target_sums(
-        indicators=indicators,
-        facilities=facilities,
-        start=start,
-        end=end,
-        group_by=group_by,
-        statuses=statuses,
-        network=network,
-    )
+        targets = _target_sums(
+            indicators=indicators,
+            facilities=facilities,
+            start=start,
+            end=end,
+            group_by=group_by,
+            statuses=statuses,
+            network=network,
+        )
     groups = [None] if group_by is None else sorted({key[0] for key in sums | targets})
     cells = {
         group: [
@@ -379,13 +388,17 @@ def _value_sums(*, indicators, facilities, start, end, group_by, statuses, netwo
     return {(row[path] if path else None, row["period"]): row for row in rows}
 
 
+def _target_kinds(indicators) -> list[str]:
+    return sorted({i.denominator_target for i in indicators if i.denominator_target})
+
+
 def _target_sums(*, indicators, facilities, start, end, group_by, statuses, network) -> dict:
     """{(area id or None, month): {kind: annual sum}}: one grouped query.
 
     Only the facilities whose report is in the figures that month count (a report in
     ``statuses``; with a network, a member that month), so a missing or unapproved report
     lowers neither the numerator alone nor the rate."""
-    kinds = sorted({i.denominator_target for i in indicators if i.denominator_target})
+    kinds = _target_kinds(indicators)
     if not kinds:
         return {}
     path = group_path(group_by, via_facility=True)

@@ -9,9 +9,10 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import connection, transaction
-from django.db.models import BigIntegerField, Case, Count, Q, Sum, When
+from django.db.models import BigIntegerField, Case, Count, IntegerField, Q, Sum, When
+from django.db.models.functions import Cast, ExtractYear
 
-from ..models import DataValue, DistrictMonthTotal
+from ..models import DataValue, DistrictMonthTarget, DistrictMonthTotal, MonthlyReport
 from ..selectors.sums import HAS_TARGET, with_held_target
 
 
@@ -90,7 +91,37 @@ def _refresh(district_id: int, period: dt.date) -> int:
     created = DistrictMonthTotal.objects.bulk_create(
         _rollup(row, district_id=district_id, period=period) for row in rows
     )
+    targets = _target_rows(
+        MonthlyReport.objects.filter(facility__district_id=district_id, period=period)
+    )
+    DistrictMonthTarget.objects.filter(district_id=district_id, period=period).delete()
+    DistrictMonthTarget.objects.bulk_create(
+        _target(row, district_id=district_id, period=period) for row in targets
+    )
     return len(created)
+
+
+def _target_rows(reports, *group: str):
+    """Σ annual targets per report status over the held reports whose facility holds a
+    target for the month's year (what ``selectors.sums`` sums through the reports)."""
+    return (
+        reports.filter(
+            status__in=_HELD,
+            facility__targets__year=Cast(ExtractYear("period"), IntegerField()),
+        )
+        .values(*group, "status")
+        .annotate(**{kind: Sum(f"facility__targets__{kind}") for kind in DistrictMonthTarget.KINDS})
+        .order_by()
+    )
+
+
+def _target(row, *, district_id: int, period: dt.date) -> DistrictMonthTarget:
+    return DistrictMonthTarget(
+        district_id=district_id,
+        period=period,
+        status=row["status"],
+        **{kind: row[kind] for kind in DistrictMonthTarget.KINDS},
+    )
 
 
 def _rollup(row, *, district_id: int, period: dt.date) -> DistrictMonthTotal:
@@ -123,10 +154,23 @@ def rollups_rebuild(*, district_ids=None) -> int:
     _lock_rollups()
     values = DataValue.objects.filter(report__status__in=_HELD)
     existing = DistrictMonthTotal.objects.all()
+    reports = MonthlyReport.objects.all()
+    existing_targets = DistrictMonthTarget.objects.all()
     if district_ids is not None:
         values = values.filter(facility__district_id__in=district_ids)
         existing = existing.filter(district_id__in=district_ids)
+        reports = reports.filter(facility__district_id__in=district_ids)
+        existing_targets = existing_targets.filter(district_id__in=district_ids)
     existing.delete()
+    existing_targets.delete()
+    targets = _target_rows(reports, "facility__district_id", "period")
+    DistrictMonthTarget.objects.bulk_create(
+        (
+            _target(row, district_id=row["facility__district_id"], period=row["period"])
+            for row in targets.iterator(chunk_size=5000)
+        ),
+        batch_size=5000,
+    )
     rows = _rollup_rows(
         with_held_target(values).values("facility__district_id", "period", "element_id")
     )

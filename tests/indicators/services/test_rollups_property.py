@@ -1,6 +1,6 @@
-"""Issue 15: the district rollups equal a recomputation from the raw values after any
-sequence of workflow operations (save, clear a value, submit, approve, return, reopen,
-recall, Excel import), on SQLite and PostgreSQL."""
+"""Issue 15: the district rollups (value and target sums) equal a recomputation from the
+raw values after any sequence of workflow operations (save, clear a value, submit,
+approve, return, reopen, recall, Excel import), on SQLite and PostgreSQL."""
 
 import datetime as dt
 from collections import defaultdict
@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
 
 from facilities.models import CatchmentTarget
-from indicators.models import DataValue, DistrictMonthTotal, MonthlyReport
+from indicators.models import DataValue, DistrictMonthTarget, DistrictMonthTotal, MonthlyReport
 from indicators.services import imports, reports, rollups
 from indicators.services.imports import ImportPlan, SourceRow, import_apply, plan_rows
 from tests.factories import CatchmentTargetFactory, WorldMixin
@@ -56,6 +56,30 @@ def recomputed() -> list[tuple]:
             len(counted[(key[0], key[1], "submitted")]),
         )
         for key, row in sums.items()
+    )
+
+
+def recomputed_targets() -> list[tuple]:
+    """Every target rollup row: Σ sasaran of the facilities whose held report is in the
+    month and that hold a target for its year."""
+    kinds = DistrictMonthTarget.KINDS
+    targets = {(t.facility_id, t.year): t for t in CatchmentTarget.objects.all()}
+    sums: dict = defaultdict(lambda: [0] * len(kinds))
+    for report in MonthlyReport.objects.select_related("facility"):
+        target = targets.get((report.facility_id, report.period.year))
+        if report.status not in DistrictMonthTotal.STATUSES or target is None:
+            continue
+        row = sums[(report.facility.district_id, report.period, report.status)]
+        for i, kind in enumerate(kinds):
+            row[i] += getattr(target, kind)
+    return sorted((*key, *row) for key, row in sums.items())
+
+
+def stored_targets() -> list[tuple]:
+    return sorted(
+        DistrictMonthTarget.objects.values_list(
+            "district_id", "period", "status", *DistrictMonthTarget.KINDS
+        )
     )
 
 
@@ -149,5 +173,7 @@ class RollupsFollowEveryOperationTests(WorldMixin, TestCase):
             with suppress(reports.ReportError, imports.ImportRefused, PermissionDenied):
                 self.apply(op, self.facilities[f], MONTHS[m], k1, k4)
             self.assertEqual(stored(), recomputed(), (op, f, m))
+            self.assertEqual(stored_targets(), recomputed_targets(), (op, f, m))
         rollups.rollups_rebuild()
         self.assertEqual(stored(), recomputed())
+        self.assertEqual(stored_targets(), recomputed_targets())
