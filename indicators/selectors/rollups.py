@@ -55,9 +55,11 @@ def rollup_sums(
     end: dt.date,
     group_by: str | None,
     statuses: Sequence[str],
+    element_ids: Iterable[int] | None = None,
 ) -> dict:
     """{(area id or None, month): row of ``aggregates``} over the district-months with a
-    report in ``statuses``: one grouped query (as ``sums`` does over the values)."""
+    report in ``statuses``: one grouped query (as ``sums`` does over the values), over
+    the rows of ``element_ids`` only when given."""
     path = _ROLLUP_PATHS.get(group_by)
     group = [path, "period"] if path else ["period"]
     reported = Q()
@@ -67,6 +69,7 @@ def rollup_sums(
         DistrictMonthTotal.objects.filter(
             reported, district__in=districts, period__gte=start, period__lte=end
         )
+        .filter(**({} if element_ids is None else {"element_id__in": sorted(set(element_ids))}))
         .values(*group)
         .annotate(**aggregates)
         .order_by()

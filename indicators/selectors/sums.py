@@ -307,6 +307,7 @@ def monthly_sums(
             end=end,
             group_by=group_by,
             statuses=statuses,
+            element_ids=element_ids_of(indicators),
         )
         targets = rollup_target_sums(
             kinds=_target_kinds(indicators),
