@@ -94,16 +94,16 @@ HELD_TARGET = "held_target"
 HAS_TARGET = Q(**{f"{HELD_TARGET}__isnull": False})
 
 
-def with_held_target(values: QuerySet) -> QuerySet:
-    """``values`` (data values) with the join that :data:`HAS_TARGET` tests."""
-    return values.annotate(
-        **{
-            HELD_TARGET: FilteredRelation(
-                "facility__targets",
-                condition=Q(facility__targets__year=Cast(ExtractYear("period"), IntegerField())),
-            )
-        }
-    )
+def with_held_target(values: QuerySet, *, years: tuple[int, int] | None = None) -> QuerySet:
+    """``values`` (data values) with the join that :data:`HAS_TARGET` tests, to the targets
+    of the ``years`` (first, last) only when given. (A FilteredRelation cannot hold the
+    area's facilities as a subquery; at national size PostgreSQL probes
+    ``unique_target_per_year`` per row instead of hashing the targets.)"""
+    condition = Q(facility__targets__year=Cast(ExtractYear("period"), IntegerField()))
+    if years is not None:
+        condition &= Q(facility__targets__year__gte=years[0], facility__targets__year__lte=years[1])
+    relation = FilteredRelation("facility__targets", condition=condition)
+    return values.annotate(**{HELD_TARGET: relation})
 
 
 def element_ids_of(indicators: Iterable[Indicator]) -> list[int]:
@@ -233,6 +233,7 @@ def indicator_values_by_period(
 
 
 Counts = dict[int, int]  # element id → summed value
+NO_TARGETS: dict = {}
 MonthCell = tuple[bool, int, Decimal | None]  # (has data, numerator, denominator)
 
 
@@ -337,9 +338,10 @@ def monthly_sums(
             network=network,
         )
     groups = [None] if group_by is None else sorted({key[0] for key in sums | targets})
+    plan = _month_plan(indicators)
     cells = {
         group: [
-            _month_sums(indicators, sums.get((group, month)), targets.get((group, month), {}))
+            _month_sums(plan, sums.get((group, month)), targets.get((group, month), NO_TARGETS))
             for month in months
         ]
         for group in groups
@@ -347,25 +349,36 @@ def monthly_sums(
     return MonthlySums(indicators, group_by, months, cells)
 
 
-def _month_sums(indicators, row, targets) -> dict[int, tuple[bool, int, Decimal | None]]:
-    """(has data, numerator, denominator) of each indicator for one area and month;
-    ``targets`` are the annual catchment targets of the facilities whose report is in the
-    figures that month ({kind: sum})."""
+def _month_plan(indicators) -> list[tuple]:
+    """What :func:`_month_sums` reads of each indicator, looked up once per fetch rather
+    than once per area and month (pk, target kind, fraction, numerator/denominator keys)."""
+    return [
+        (
+            i.pk,
+            i.denominator_target,
+            i.denominator_target_fraction if i.denominator_target else None,
+            f"n_{i.pk}",
+            f"d_{i.pk}",
+        )
+        for i in indicators
+    ]
+
+
+def _month_sums(plan, row, targets) -> dict[int, tuple[bool, int, Decimal | None]]:
+    """(has data, numerator, denominator) of each indicator (:func:`_month_plan`) for one
+    area and month; ``targets`` are the annual catchment targets of the facilities whose
+    report is in the figures that month ({kind: sum})."""
     out = {}
-    for indicator in indicators:
-        if indicator.denominator_target:
-            annual = targets.get(indicator.denominator_target)
-            denominator = (
-                None
-                if annual is None
-                else Decimal(annual) * indicator.denominator_target_fraction / 12
-            )
+    for pk, kind, fraction, numerator_key, denominator_key in plan:
+        if kind:
+            annual = targets.get(kind)
+            denominator = None if annual is None else Decimal(annual) * fraction / 12
         else:
-            denominator = Decimal(row.get(f"d_{indicator.pk}") or 0) if row else None
+            denominator = Decimal(row.get(denominator_key) or 0) if row else None
         if row is None:  # nothing reported this month: no value, not zero
-            out[indicator.pk] = (False, 0, denominator)
+            out[pk] = (False, 0, denominator)
         else:
-            out[indicator.pk] = (True, row.get(f"n_{indicator.pk}") or 0, denominator)
+            out[pk] = (True, row.get(numerator_key) or 0, denominator)
     return out
 
 
@@ -384,7 +397,7 @@ def _value_sums(*, indicators, facilities, start, end, group_by, statuses, netwo
         network=network,
     )
     if any(i.denominator_target for i in indicators):
-        rows = with_held_target(rows)
+        rows = with_held_target(rows, years=(start.year, end.year))
     rows = rows.values(*group).annotate(**aggregates).order_by()
     return {(row[path] if path else None, row["period"]): row for row in rows}
 
