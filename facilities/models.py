@@ -117,13 +117,27 @@ facility_code_validator = RegexValidator(
 
 
 class FacilityQuerySet(models.QuerySet):
+    # The user whose month rule (``facilities.selectors.month_scope_q``) these facilities'
+    # rows follow: set by ``visible_to`` for a user with a network (coach) role, kept by
+    # every filter of the queryset, read by the sums engine (``month_scope_of``).
+    month_scope_user = None
+
+    def _clone(self):
+        clone = super()._clone()
+        clone.month_scope_user = self.month_scope_user
+        return clone
+
     def visible_to(self, user) -> FacilityQuerySet:
         """Facilities the user may see: the one place facility scoping lives."""
         if not active_user(user):
             return self.none()
         if sees_everything(user):
             return self.all()
-        return self.filter(_scope_condition(role_assignments_of(user)))
+        assignments = role_assignments_of(user)
+        visible = self.filter(_scope_condition(assignments))
+        if any(a.network_id for a in assignments):
+            visible.month_scope_user = user
+        return visible
 
     def where_user_can(self, user, action: str) -> FacilityQuerySet:
         """Facilities over which the user holds one of ``action``'s roles: the queryset

@@ -13,7 +13,19 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import DateField, Exists, OuterRef, Prefetch, Q, QuerySet, Value
+from django.db.models import (
+    Case,
+    DateField,
+    Exists,
+    Max,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import TruncMonth
 from django.utils.translation import gettext as _
 
@@ -64,11 +76,9 @@ def month_scope_q(user, *, facility_ref: str = "facility", period_ref: str = "pe
     the month it left. Reports (``MonthlyReport.objects.visible_to``), the report pages,
     the reports list, the Excel template and the report API filter with this.
 
-    Known gap: the dashboards' sums engine (``indicators.selectors.sums.in_scope``, so
-    also the series API) filters by the area's facilities and, for ``?network=``, by
-    ``member_month_filter``; a coach's ``?facility=``/district/"all" dashboard of a facility
-    that left still sums its months after leaving. Closing it means passing this Q (with
-    ``facility_ref="facility_id"``) from the Area into ``in_scope``."""
+    The dashboards and the series API apply it too: ``Facility.objects.visible_to(user)``
+    remembers a coach (``month_scope_user``) and the sums engine's ``in_scope`` filters
+    every value and report it reads with :func:`month_scope_of`."""
     if not active_user(user):
         return Q(pk__in=[])
     if sees_everything(user):
@@ -92,6 +102,48 @@ def month_scope_q(user, *, facility_ref: str = "facility", period_ref: str = "pe
             )
         )
     return condition
+
+
+def month_scope_of(facilities, *, facility_ref: str, period_ref: str) -> Q | None:
+    """The :func:`month_scope_q` of the user whose ``Facility.objects.visible_to`` these
+    ``facilities`` came from, or None when the user's month rule adds nothing (no network
+    role: the facilities alone are the scope)."""
+    user = getattr(facilities, "month_scope_user", None)
+    if user is None:
+        return None
+    return month_scope_q(user, facility_ref=facility_ref, period_ref=period_ref)
+
+
+def month_scope_until(facilities):
+    """For ``reporting_rates``' expected reports: an expression on Facility rows giving the
+    last day :func:`month_scope_q` lets the user see the facility (NULL: no end), or None
+    when ``facilities`` carry no month rule. The same rule: a facility of a whole-area
+    role, or a current member of one of the user's networks, has no end; one that left
+    every such network is seen up to the day it left (its month included)."""
+    user = getattr(facilities, "month_scope_user", None)
+    if user is None or not active_user(user) or sees_everything(user):
+        return None
+    assignments = role_assignments_of(user)
+    networks = {a.network_id for a in assignments if a.network_id}
+    whole = [a for a in assignments if not a.network_id]
+    unbounded = Exists(
+        NetworkMembership.objects.filter(
+            network_id__in=networks, facility_id=OuterRef("pk"), left__isnull=True
+        )
+    )
+    if whole:
+        unbounded |= Q(pk__in=Facility.objects.filter(_scope_condition(whole)).values("pk"))
+    last_left = (
+        NetworkMembership.objects.filter(network_id__in=networks, facility_id=OuterRef("pk"))
+        .values("facility_id")
+        .annotate(last=Max("left"))
+        .values("last")
+    )
+    return Case(
+        When(unbounded, then=Value(None, output_field=DateField())),
+        default=Subquery(last_left, output_field=DateField()),
+        output_field=DateField(),
+    )
 
 
 def facilities_visible_in_month(user, month: dt.date) -> QuerySet[Facility]:

@@ -242,9 +242,17 @@ class DataValue(models.Model):
     """One reported count. ``facility`` and ``period`` repeat the report's so that the
     grouped sums behind every dashboard read one table through one index."""
 
-    report = models.ForeignKey(MonthlyReport, on_delete=models.CASCADE, related_name="values")
+    # No single-column indexes on report and facility (the foreign keys stay): the unique
+    # (report, element) and the (facility, period, element) indexes lead with them and
+    # serve every lookup (cascades and PROTECT checks included). The element index stays:
+    # no composite leads with the element, and deleting a data element checks it.
+    report = models.ForeignKey(
+        MonthlyReport, on_delete=models.CASCADE, related_name="values", db_index=False
+    )
     element = models.ForeignKey(DataElement, on_delete=models.PROTECT, related_name="values")
-    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="+")
+    facility = models.ForeignKey(
+        Facility, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     period = models.DateField()
     value = models.PositiveIntegerField(_("value"), validators=[MinValueValidator(0)])
     comment = models.TextField(_("comment"), blank=True)
@@ -474,8 +482,13 @@ class DistrictMonthTotal(models.Model):
 
     STATUSES = ("approved", "submitted")  # the report statuses a rollup holds
 
+    # The unique (district, period, element) index leads with the district: no index of
+    # its own on the foreign key.
     district = models.ForeignKey(
-        "facilities.District", on_delete=models.CASCADE, related_name="month_totals"
+        "facilities.District",
+        on_delete=models.CASCADE,
+        related_name="month_totals",
+        db_index=False,
     )
     period = models.DateField()
     element = models.ForeignKey(DataElement, on_delete=models.CASCADE, related_name="+")
@@ -510,3 +523,38 @@ class DistrictMonthTotal(models.Model):
     def reports_column(cls, status: str) -> str:
         """The column counting the reports of ``status`` behind the sums."""
         return f"{cls.column(status)}_reports"
+
+
+class DistrictMonthTarget(models.Model):
+    """Rollup: a district's annual catchment targets (sasaran) summed over the facilities
+    whose report for the month is in ``status`` and that hold a target for the month's
+    year: the coverage denominators of whole districts, so province and national pages
+    need not read the targets through every report. Kept current with
+    :class:`DistrictMonthTotal` (``services.rollups``)."""
+
+    KINDS = ("population", "pregnant", "deliveries", "infants", "under_five")
+
+    # The unique (district, period, status) index leads with the district.
+    district = models.ForeignKey(
+        "facilities.District", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    period = models.DateField()
+    status = models.CharField(max_length=10, choices=MonthlyReport.Status.choices)
+    population = models.BigIntegerField(default=0)
+    pregnant = models.BigIntegerField(default=0)
+    deliveries = models.BigIntegerField(default=0)
+    infants = models.BigIntegerField(default=0)
+    under_five = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("district monthly target")
+        verbose_name_plural = _("district monthly targets")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["district", "period", "status"], name="unique_district_month_status"
+            )
+        ]
+        indexes = [models.Index(fields=["period", "district"])]
+
+    def __str__(self) -> str:
+        return f"{self.district_id} {self.period:%Y-%m} {self.status}"

@@ -173,6 +173,7 @@ def _pws(result, area, form):
         month=form.cleaned_data["period"],
         statuses=form.statuses,
         network=area.network,
+        districts=area.whole_districts,
     )
 
 
@@ -195,14 +196,20 @@ def _stunting(result, area, form):
             until=forms.this_month(),
             statuses=form.statuses,
             network=area.network,
+            districts=area.whole_districts,
         )
         period = period or forms.this_month()
         form.show_period(period)
+    levels = stunting.table_levels(
+        area.child_level, whole_districts=area.whole_districts is not None
+    )
     return stunting.stunting(
         facilities=area.facilities,
         window=form.window(period),
         statuses=form.statuses,
         network=area.network,
+        levels=levels,
+        districts=area.whole_districts,
     )
 
 

@@ -25,7 +25,7 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from facilities.models import Facility, LearningNetwork, NetworkMembership
-from facilities.selectors import member_in_month
+from facilities.selectors import member_in_month, month_scope_until
 
 from ..models import MonthlyReport
 from ..periods import (
@@ -122,6 +122,10 @@ def reporting_rates(
     if network is not None:
         rows = rows.filter(memberships__network=network)
         window += ["memberships__joined", "memberships__left"]
+    scope_until = month_scope_until(facilities)  # a coach: not after the facility left
+    if scope_until is not None:
+        rows = rows.annotate(scope_until=scope_until)
+        window.append("scope_until")
     group = [facility_path, *window] if facility_path else window
     expected_rows: dict = defaultdict(list)
     for row in rows.values(*group).annotate(n=Count("id")).order_by():
@@ -189,6 +193,8 @@ def reporting_rates(
                 ) or not member_in_month(
                     month, row.get("memberships__joined"), row.get("memberships__left")
                 ):
+                    continue
+                if row.get("scope_until") is not None and month > row["scope_until"]:
                     continue
                 if is_due(month, row["district__report_due_day"], today):
                     rates.expected += row["n"]

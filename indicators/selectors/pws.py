@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
-from facilities.models import Facility, LearningNetwork
+from facilities.models import District, Facility, LearningNetwork
 
 from .. import charts
 from ..models import Indicator
@@ -93,11 +93,13 @@ def pws_kia(
     month: dt.date,
     statuses: Sequence[str] = DEFAULT_STATUSES,
     network: LearningNetwork | None = None,
+    districts: QuerySet[District] | None = None,
 ) -> Pws:
     """PWS-KIA for a month: each area's cumulative coverage (January to the month) against
     the cumulative target (target % of m × annual / 12), the change from last month's
     cumulative coverage and the status. Six queries: indicators (3), names, values, targets.
-    """
+    ``districts`` (whole districts, rows by district or province): the values and targets
+    come from the district rollups."""
     indicators = indicators_with_elements(Indicator.objects.filter(is_coverage=True))
     names = area_names(level, facilities)
     january = dt.date(month.year, 1, 1)
@@ -109,6 +111,7 @@ def pws_kia(
         statuses=statuses,
         group_by=level,
         network=network,
+        districts=districts,
     )
     ytd = sums.values(start=january, end=month, granularity=YTD)
     this_month = sums.values(start=month, end=month, granularity=MONTH)

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 from django.db.models import Case, F, IntegerField, Q, QuerySet, Sum, When
 
-from ..models import DistrictMonthTotal
+from ..models import DistrictMonthTarget, DistrictMonthTotal
 from .values import DISTRICT, PROVINCE
 
 # Group levels the rollups can answer: all together, by district, by province.
@@ -55,9 +55,11 @@ def rollup_sums(
     end: dt.date,
     group_by: str | None,
     statuses: Sequence[str],
+    element_ids: Iterable[int] | None = None,
 ) -> dict:
     """{(area id or None, month): row of ``aggregates``} over the district-months with a
-    report in ``statuses``: one grouped query (as ``sums`` does over the values)."""
+    report in ``statuses``: one grouped query (as ``sums`` does over the values), over
+    the rows of ``element_ids`` only when given."""
     path = _ROLLUP_PATHS.get(group_by)
     group = [path, "period"] if path else ["period"]
     reported = Q()
@@ -67,8 +69,44 @@ def rollup_sums(
         DistrictMonthTotal.objects.filter(
             reported, district__in=districts, period__gte=start, period__lte=end
         )
+        .filter(**({} if element_ids is None else {"element_id__in": sorted(set(element_ids))}))
         .values(*group)
         .annotate(**aggregates)
         .order_by()
     )
     return {(row[path] if path else None, row["period"]): row for row in rows}
+
+
+def rollup_target_sums(
+    *,
+    kinds: Sequence[str],
+    districts: QuerySet,
+    start: dt.date,
+    end: dt.date,
+    group_by: str | None,
+    statuses: Sequence[str],
+) -> dict:
+    """{(area id or None, month): {kind: annual sum}} from :class:`DistrictMonthTarget`,
+    the targets of the facilities whose report is in ``statuses`` (as ``sums`` sums them
+    through the reports): one grouped query over a few rows per district and month."""
+    if not kinds:
+        return {}
+    path = _ROLLUP_PATHS.get(group_by)
+    group = [path, "period"] if path else ["period"]
+    rows = (
+        DistrictMonthTarget.objects.filter(
+            district__in=districts,
+            period__gte=start,
+            period__lte=end,
+            status__in=rollup_statuses(statuses),
+        )
+        .values(*group)
+        .annotate(**{kind: Sum(kind) for kind in kinds})
+        .order_by()
+    )
+    return {
+        (row[path] if path else None, row["period"]): {
+            kind: row[kind] for kind in kinds if row[kind] is not None
+        }
+        for row in rows
+    }

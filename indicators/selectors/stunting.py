@@ -7,14 +7,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Max, Q, QuerySet
+from django.db.models import F, Max, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from facilities.models import Facility, LearningNetwork
+from facilities.models import District, Facility, LearningNetwork, Province
 
 from .. import catalogue
-from ..models import DataValue, Indicator
+from ..models import DataValue, DistrictMonthTotal, Indicator
 from ..periods import MONTH, TOTAL, Window, add_months, month_label, month_range
+from .rollups import rollup_statuses
 from .sums import (
     in_scope,
     indicators_with_elements,
@@ -22,7 +23,9 @@ from .sums import (
 )
 from .values import (
     DEFAULT_STATUSES,
+    DISTRICT,
     FACILITY,
+    PROVINCE,
     SUBDISTRICT,
     IndicatorValue,
     RateCell,
@@ -45,16 +48,31 @@ def latest_weighing_month(
     until: dt.date,
     statuses: Sequence[str] = DEFAULT_STATUSES,
     network: LearningNetwork | None = None,
+    districts: QuerySet[District] | None = None,
 ) -> dt.date | None:
     """The latest weighing month (February or August) with children measured, up to
     ``until``; the latest month with any children measured when no weighing month lies
-    within six months of it; None without data. One query."""
-    rows = in_scope(
-        DataValue.objects.filter(element__code=catalogue.MEASURED, value__gt=0, period__lte=until),
-        facilities=facilities,
-        statuses=statuses,
-        network=network,
-    )
+    within six months of it; None without data. One query; with ``districts`` (whole
+    districts) over their rollups instead of the values."""
+    if districts is not None and network is None:
+        measured = F(DistrictMonthTotal.column(rollup_statuses(statuses)[0]))
+        for status in rollup_statuses(statuses)[1:]:
+            measured = measured + F(DistrictMonthTotal.column(status))
+        rows = DistrictMonthTotal.objects.alias(measured=measured).filter(
+            district__in=districts,
+            element__code=catalogue.MEASURED,
+            measured__gt=0,
+            period__lte=until,
+        )
+    else:
+        rows = in_scope(
+            DataValue.objects.filter(
+                element__code=catalogue.MEASURED, value__gt=0, period__lte=until
+            ),
+            facilities=facilities,
+            statuses=statuses,
+            network=network,
+        )
     found = rows.aggregate(
         latest=Max("period"),
         weighing=Max("period", filter=Q(period__month__in=catalogue.WEIGHING_MONTHS)),
@@ -71,8 +89,13 @@ class NutritionRow:
     code: str
     name: str
     level: str
-    parent: str  # the kecamatan of a facility, the district of a kecamatan
+    parent: str  # the kecamatan of a facility, the district of a kecamatan, …
     cells: list[RateCell]
+
+    @property
+    def links(self) -> bool:
+        """The row is an area with its own stunting page (every level but a facility)."""
+        return self.level != FACILITY
 
     @property
     def measured(self) -> Decimal | None:
@@ -106,6 +129,10 @@ class Stunting:
     total: NutritionRow
     trend: list[NutritionMonth]
     ssgi: tuple[tuple[int, float], ...] = SSGI_NATIONAL
+    # The levels of the two tables (``subdistricts`` holds the upper one, ``facilities``
+    # the lower): kecamatan and facilities, districts and kecamatan (a province),
+    # provinces and districts (the country).
+    levels: tuple[str, str] = (SUBDISTRICT, FACILITY)
 
     @property
     def data_columns(self) -> int:
@@ -186,6 +213,42 @@ def _nutrition_names(facilities: QuerySet[Facility]) -> tuple[list[dict], list[d
     return rows, sorted(subdistricts.values(), key=lambda s: (s["name"], s["parent"]))
 
 
+# The two table levels of a page whose rows are ``child_level`` areas (whole districts).
+TABLE_LEVELS = {
+    PROVINCE: (PROVINCE, DISTRICT),
+    DISTRICT: (DISTRICT, SUBDISTRICT),
+}
+
+
+def table_levels(child_level: str, *, whole_districts: bool) -> tuple[str, str]:
+    """Province and national pages list provinces, districts (and a province's kecamatan),
+    never every facility; other pages list kecamatan and facilities."""
+    if whole_districts and child_level in TABLE_LEVELS:
+        return TABLE_LEVELS[child_level]
+    return (SUBDISTRICT, FACILITY)
+
+
+def _area_names(levels: tuple[str, str], facilities, districts) -> list[list[dict]]:
+    """id, code, name and parent name of each level's areas holding ``facilities`` (one
+    query per level; kecamatan and facilities together in one)."""
+    found = {}
+    if SUBDISTRICT in levels or FACILITY in levels:
+        facility_rows, found[SUBDISTRICT] = _nutrition_names(facilities)
+        found[FACILITY] = [{**row, "parent": row["subdistrict__name"]} for row in facility_rows]
+    if districts is None:
+        districts = District.objects.filter(facilities__in=facilities).distinct()
+    if PROVINCE in levels:
+        rows = Province.objects.filter(districts__in=districts).distinct().order_by("name")
+        found[PROVINCE] = [{**r, "parent": ""} for r in rows.values("id", "code", "name")]
+    if DISTRICT in levels:
+        rows = District.objects.filter(pk__in=districts.values("pk")).order_by("name")
+        found[DISTRICT] = [
+            {"id": r["id"], "code": r["code"], "name": r["name"], "parent": r["province__name"]}
+            for r in rows.values("id", "code", "name", "province__name")
+        ]
+    return [found[level] for level in levels]
+
+
 def stunting(
     *,
     facilities: QuerySet[Facility],
@@ -193,27 +256,32 @@ def stunting(
     statuses: Sequence[str] = DEFAULT_STATUSES,
     network: LearningNetwork | None = None,
     trend_months: int = STUNTING_TREND_MONTHS,
+    levels: tuple[str, str] = (SUBDISTRICT, FACILITY),
+    districts: QuerySet[District] | None = None,
 ) -> Stunting:
     """Stunting, severe stunting, wasting and underweight prevalence (Σ cases / Σ children
     measured) by facility and by kecamatan for a window, each with its Wilson interval, and
     the monthly trend for the area over ``trend_months`` months to the window's end.
 
-    Seven queries: indicators (3), names (1), grouped sums by facility, by kecamatan and
-    by month (3). A kecamatan's prevalence sums its facilities' numerators and
+    ``levels``: the two tables' levels (:func:`table_levels`); with ``districts`` (whole
+    districts) the sums by district, province and month come from the rollups.
+
+    Seven or eight queries: indicators (3), names (1 or 2), grouped sums by each table
+    level and by month (3). A kecamatan's prevalence sums its facilities' numerators and
     denominators in the database; rates are never averaged."""
     indicators = indicators_with_elements(
         Indicator.objects.filter(code__in=catalogue.NUTRITION_INDICATORS)
     )
     indicators.sort(key=lambda i: catalogue.NUTRITION_INDICATORS.index(i.code))
-    facility_names, subdistrict_names = _nutrition_names(facilities)
+    upper, lower = levels
     common = {"indicators": indicators, "facilities": facilities, "statuses": statuses}
-    common["network"] = network
-    by_facility = monthly_sums(
-        **common, start=window.start, end=window.end, group_by=FACILITY
-    ).values(start=window.start, end=window.end, granularity=TOTAL)
-    by_subdistrict = monthly_sums(
-        **common, start=window.start, end=window.end, group_by=SUBDISTRICT
-    ).values(start=window.start, end=window.end, granularity=TOTAL)
+    common.update(network=network, districts=districts)
+    by_level = {
+        level: monthly_sums(**common, start=window.start, end=window.end, group_by=level).values(
+            start=window.start, end=window.end, granularity=TOTAL
+        )
+        for level in levels
+    }
     trend_start = add_months(window.end, -(trend_months - 1))
     monthly = monthly_sums(**common, start=trend_start, end=window.end).values(
         start=trend_start, end=window.end, granularity=MONTH
@@ -223,29 +291,22 @@ def stunting(
     def cells(values) -> list[RateCell]:
         return [rate_cell(values[i.code]) for i in indicators]
 
-    facility_rows = [
-        NutritionRow(
-            row["id"],
-            row["code"],
-            row["name"],
-            FACILITY,
-            row["subdistrict__name"],
-            cells(by_facility.get((row["id"], window.start), empty)),
-        )
-        for row in facility_names
-    ]
-    subdistrict_rows = [
-        NutritionRow(
-            row["id"],
-            row["code"],
-            row["name"],
-            SUBDISTRICT,
-            row["parent"],
-            cells(by_subdistrict.get((row["id"], window.start), empty)),
-        )
-        for row in subdistrict_names
-    ]
-    # The area total: Σ over the kecamatan rows' numerators and denominators.
+    upper_rows, lower_rows = (
+        [
+            NutritionRow(
+                row["id"],
+                row["code"],
+                row["name"],
+                level,
+                row["parent"],
+                cells(by_level[level].get((row["id"], window.start), empty)),
+            )
+            for row in names
+        ]
+        for level, names in zip(levels, _area_names(levels, facilities, districts), strict=True)
+    )
+    subdistrict_rows = upper_rows
+    # The area total: Σ over the upper rows' numerators and denominators.
     total_values = {}
     for i, indicator in enumerate(indicators):
         with_data = [r.cells[i].value for r in subdistrict_rows if r.cells[i].value.has_data]
@@ -263,4 +324,6 @@ def stunting(
         NutritionMonth(m, [monthly[(m,)][i.code] for i in indicators])
         for m in month_range(trend_start, window.end)
     ]
-    return Stunting(indicators, window, facility_rows, subdistrict_rows, total, trend_rows)
+    return Stunting(
+        indicators, window, lower_rows, upper_rows, total, trend_rows, levels=(upper, lower)
+    )

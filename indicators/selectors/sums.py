@@ -18,22 +18,30 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Case, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Sum, When
-from django.db.models.functions import ExtractYear
+from django.db.models import (
+    Case,
+    FilteredRelation,
+    IntegerField,
+    Prefetch,
+    Q,
+    QuerySet,
+    Sum,
+    When,
+)
+from django.db.models.functions import Cast, ExtractYear
 
 from facilities.models import (
-    CatchmentTarget,
     District,
     Facility,
     LearningNetwork,
     Province,
     Subdistrict,
 )
-from facilities.selectors import member_month_filter
+from facilities.selectors import member_month_filter, month_scope_of
 
 from ..models import DataElement, DataValue, Indicator, MonthlyReport
 from ..periods import GRANULARITIES, MONTH, buckets, first_month_needed, month_range
-from .rollups import ROLLUP_LEVELS, rollup_sums, rollup_total
+from .rollups import ROLLUP_LEVELS, rollup_sums, rollup_target_sums, rollup_total
 from .values import (
     DEFAULT_STATUSES,
     DISTRICT,
@@ -78,12 +86,34 @@ def indicators_with_elements(queryset: QuerySet[Indicator] | None = None) -> lis
     )
 
 
-# A data value row whose facility has a catchment target for the row's year.
-HAS_TARGET = Exists(
-    CatchmentTarget.objects.filter(
-        facility_id=OuterRef("facility_id"), year=ExtractYear(OuterRef("period"))
-    )
-)
+# A data value row whose facility has a catchment target for the row's year: a LEFT JOIN
+# on the unique (facility, year) target (at most one row, so no value counts twice),
+# read once per query. (An EXISTS per coverage column became one hashed subplan, a scan
+# of every target in the country, per coverage indicator.)
+HELD_TARGET = "held_target"
+HAS_TARGET = Q(**{f"{HELD_TARGET}__isnull": False})
+
+
+def with_held_target(values: QuerySet, *, years: tuple[int, int] | None = None) -> QuerySet:
+    """``values`` (data values) with the join that :data:`HAS_TARGET` tests, to the targets
+    of the ``years`` (first, last) only when given. (A FilteredRelation cannot hold the
+    area's facilities as a subquery; at national size PostgreSQL probes
+    ``unique_target_per_year`` per row instead of hashing the targets.)"""
+    condition = Q(facility__targets__year=Cast(ExtractYear("period"), IntegerField()))
+    if years is not None:
+        condition &= Q(facility__targets__year__gte=years[0], facility__targets__year__lte=years[1])
+    relation = FilteredRelation("facility__targets", condition=condition)
+    return values.annotate(**{HELD_TARGET: relation})
+
+
+def element_ids_of(indicators: Iterable[Indicator]) -> list[int]:
+    """Every data element the indicators' numerators and element denominators read."""
+    ids = set()
+    for indicator in indicators:
+        ids.update(e.pk for e in indicator.numerator.all())
+        if not indicator.denominator_target:
+            ids.update(e.pk for e in indicator.denominator_elements.all())
+    return sorted(ids)
 
 
 def sum_expression(element_ids: Iterable[int], condition=None) -> Sum:
@@ -96,16 +126,42 @@ def sum_expression(element_ids: Iterable[int], condition=None) -> Sum:
 def in_scope(
     queryset, *, facilities, statuses, network, status_field: str = "report__status"
 ) -> QuerySet:
-    """Rows of ``facilities`` with a report in ``statuses``; with ``network`` only the
-    months each facility was a member (in SQL). Callers add their period filters."""
+    """Rows of ``facilities`` with a report in ``statuses``, in the months the user may
+    see (``facilities.selectors.month_scope_of``: a coach's facility after it left the
+    network is cut at the month it left); with ``network`` only the months each facility
+    was a member (in SQL). Callers add their period filters.
+
+    ``queryset`` holds data values (``status_field="report__status"``) or reports
+    (``"status"``). The facilities are named on the report (``facility_id IN (…)``), so
+    the database walks the area's reports through ``unique_report_per_month``, then their
+    values, never every facility or report of the country."""
+    report = status_field.removesuffix("status")  # "report__" or ""
     rows = queryset.filter(
-        facility_id__in=facilities.values("pk"), **{f"{status_field}__in": list(statuses)}
+        **{
+            f"{report}facility_id__in": facilities.values("pk"),
+            f"{report}status__in": list(statuses),
+        }
     )
     if network is not None:
         rows = rows.filter(
             member_month_filter(network, facility_ref="facility_id", period_ref="period")
         )
+    month_scope = month_scope_of(facilities, facility_ref="facility_id", period_ref="period")
+    if month_scope is not None:
+        rows = rows.filter(month_scope)
     return rows
+
+
+def values_in_range(start: dt.date, end: dt.date, element_ids: Iterable[int]) -> QuerySet:
+    """Data values of ``element_ids`` from ``start`` to ``end``, the months named on the
+    value and on its report (so both the report and the value index are bounded)."""
+    return DataValue.objects.filter(
+        period__gte=start,
+        period__lte=end,
+        report__period__gte=start,
+        report__period__lte=end,
+        element_id__in=sorted(set(element_ids)),
+    )
 
 
 def indicator_aggregates(indicators, total) -> dict:
@@ -177,6 +233,7 @@ def indicator_values_by_period(
 
 
 Counts = dict[int, int]  # element id → summed value
+NO_TARGETS: dict = {}
 MonthCell = tuple[bool, int, Decimal | None]  # (has data, numerator, denominator)
 
 
@@ -240,11 +297,21 @@ def monthly_sums(
 
     ``districts``: the caller vouches that ``facilities`` are all the facilities of these
     districts. Then, for totals by district, province or overall, the value sums come from
-    :class:`DistrictMonthTotal` (a few rows per district and month) instead of the values."""
+    :class:`DistrictMonthTotal` and the target sums from :class:`DistrictMonthTarget` (a
+    few rows per district and month) instead of the values and the reports."""
     months = month_range(start, end)
     if districts is not None and network is None and group_by in ROLLUP_LEVELS:
         sums = rollup_sums(
             aggregates=indicator_aggregates(indicators, rollup_total(statuses)),
+            districts=districts,
+            start=start,
+            end=end,
+            group_by=group_by,
+            statuses=statuses,
+            element_ids=element_ids_of(indicators),
+        )
+        targets = rollup_target_sums(
+            kinds=_target_kinds(indicators),
             districts=districts,
             start=start,
             end=end,
@@ -261,19 +328,20 @@ def monthly_sums(
             statuses=statuses,
             network=network,
         )
-    targets = _target_sums(
-        indicators=indicators,
-        facilities=facilities,
-        start=start,
-        end=end,
-        group_by=group_by,
-        statuses=statuses,
-        network=network,
-    )
+        targets = _target_sums(
+            indicators=indicators,
+            facilities=facilities,
+            start=start,
+            end=end,
+            group_by=group_by,
+            statuses=statuses,
+            network=network,
+        )
     groups = [None] if group_by is None else sorted({key[0] for key in sums | targets})
+    plan = _month_plan(indicators)
     cells = {
         group: [
-            _month_sums(indicators, sums.get((group, month)), targets.get((group, month), {}))
+            _month_sums(plan, sums.get((group, month)), targets.get((group, month), NO_TARGETS))
             for month in months
         ]
         for group in groups
@@ -281,43 +349,61 @@ def monthly_sums(
     return MonthlySums(indicators, group_by, months, cells)
 
 
-def _month_sums(indicators, row, targets) -> dict[int, tuple[bool, int, Decimal | None]]:
-    """(has data, numerator, denominator) of each indicator for one area and month;
-    ``targets`` are the annual catchment targets of the facilities whose report is in the
-    figures that month ({kind: sum})."""
+def _month_plan(indicators) -> list[tuple]:
+    """What :func:`_month_sums` reads of each indicator, looked up once per fetch rather
+    than once per area and month (pk, target kind, fraction, numerator/denominator keys)."""
+    return [
+        (
+            i.pk,
+            i.denominator_target,
+            i.denominator_target_fraction if i.denominator_target else None,
+            f"n_{i.pk}",
+            f"d_{i.pk}",
+        )
+        for i in indicators
+    ]
+
+
+def _month_sums(plan, row, targets) -> dict[int, tuple[bool, int, Decimal | None]]:
+    """(has data, numerator, denominator) of each indicator (:func:`_month_plan`) for one
+    area and month; ``targets`` are the annual catchment targets of the facilities whose
+    report is in the figures that month ({kind: sum})."""
     out = {}
-    for indicator in indicators:
-        if indicator.denominator_target:
-            annual = targets.get(indicator.denominator_target)
-            denominator = (
-                None
-                if annual is None
-                else Decimal(annual) * indicator.denominator_target_fraction / 12
-            )
+    for pk, kind, fraction, numerator_key, denominator_key in plan:
+        if kind:
+            annual = targets.get(kind)
+            denominator = None if annual is None else Decimal(annual) * fraction / 12
         else:
-            denominator = Decimal(row.get(f"d_{indicator.pk}") or 0) if row else None
+            denominator = Decimal(row.get(denominator_key) or 0) if row else None
         if row is None:  # nothing reported this month: no value, not zero
-            out[indicator.pk] = (False, 0, denominator)
+            out[pk] = (False, 0, denominator)
         else:
-            out[indicator.pk] = (True, row.get(f"n_{indicator.pk}") or 0, denominator)
+            out[pk] = (True, row.get(numerator_key) or 0, denominator)
     return out
 
 
 def _value_sums(*, indicators, facilities, start, end, group_by, statuses, network):
-    """{(area id or None, month): row of n_<pk> / d_<pk> sums}: one grouped query."""
+    """{(area id or None, month): row of n_<pk> / d_<pk> sums}: one grouped query over
+    the values of the elements the indicators read."""
     path = group_path(group_by, via_facility=True)
     group = [path, "period"] if path else ["period"]
     aggregates = indicator_aggregates(
         indicators, lambda ids, targeted: sum_expression(ids, HAS_TARGET if targeted else None)
     )
     rows = in_scope(
-        DataValue.objects.filter(period__gte=start, period__lte=end),
+        values_in_range(start, end, element_ids_of(indicators)),
         facilities=facilities,
         statuses=statuses,
         network=network,
     )
+    if any(i.denominator_target for i in indicators):
+        rows = with_held_target(rows, years=(start.year, end.year))
     rows = rows.values(*group).annotate(**aggregates).order_by()
     return {(row[path] if path else None, row["period"]): row for row in rows}
+
+
+def _target_kinds(indicators) -> list[str]:
+    return sorted({i.denominator_target for i in indicators if i.denominator_target})
 
 
 def _target_sums(*, indicators, facilities, start, end, group_by, statuses, network) -> dict:
@@ -326,7 +412,7 @@ def _target_sums(*, indicators, facilities, start, end, group_by, statuses, netw
     Only the facilities whose report is in the figures that month count (a report in
     ``statuses``; with a network, a member that month), so a missing or unapproved report
     lowers neither the numerator alone nor the rate."""
-    kinds = sorted({i.denominator_target for i in indicators if i.denominator_target})
+    kinds = _target_kinds(indicators)
     if not kinds:
         return {}
     path = group_path(group_by, via_facility=True)
@@ -364,7 +450,7 @@ def element_sums_by_facility_month(
     ``statuses``: one grouped query, a ``Sum(Case(When(element)))`` column per element."""
     element_ids = sorted(set(element_ids))
     rows = in_scope(
-        DataValue.objects.filter(period__gte=start, period__lte=end),
+        values_in_range(start, end, element_ids),
         facilities=facilities,
         statuses=statuses,
         network=network,

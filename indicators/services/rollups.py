@@ -9,10 +9,11 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import connection, transaction
-from django.db.models import BigIntegerField, Case, Count, Q, Sum, When
+from django.db.models import BigIntegerField, Case, Count, IntegerField, Q, Sum, When
+from django.db.models.functions import Cast, ExtractYear
 
-from ..models import DataValue, DistrictMonthTotal
-from ..selectors.sums import HAS_TARGET
+from ..models import DataValue, DistrictMonthTarget, DistrictMonthTotal, MonthlyReport
+from ..selectors.sums import HAS_TARGET, with_held_target
 
 
 def _rollup_rows(values):
@@ -56,6 +57,10 @@ def _lock_district_month(district_id: int, period: dt.date) -> None:
     if connection.vendor != "postgresql":
         return
     with connection.cursor() as cursor:
+        # The table lock first, in the mode every write takes anyway: a running
+        # ``rollups_rebuild`` (EXCLUSIVE) makes the refresh wait before it holds any
+        # district-month, so the two lock orders cannot deadlock.
+        cursor.execute(f'LOCK TABLE "{DistrictMonthTotal._meta.db_table}" IN ROW EXCLUSIVE MODE')
         # Two int4 keys; a (theoretical) district id beyond int4 only shares a lock.
         cursor.execute(
             "SELECT pg_advisory_xact_lock(%s, %s)",
@@ -74,17 +79,49 @@ def rollup_refresh(*, district_id: int, period: dt.date) -> int:
 
 def _refresh(district_id: int, period: dt.date) -> int:
     rows = _rollup_rows(
-        DataValue.objects.filter(
-            facility__district_id=district_id,
-            period=period,
-            report__status__in=_HELD,
+        with_held_target(
+            DataValue.objects.filter(
+                facility__district_id=district_id,
+                period=period,
+                report__status__in=_HELD,
+            )
         ).values("element_id")
     )
     DistrictMonthTotal.objects.filter(district_id=district_id, period=period).delete()
     created = DistrictMonthTotal.objects.bulk_create(
         _rollup(row, district_id=district_id, period=period) for row in rows
     )
+    targets = _target_rows(
+        MonthlyReport.objects.filter(facility__district_id=district_id, period=period)
+    )
+    DistrictMonthTarget.objects.filter(district_id=district_id, period=period).delete()
+    DistrictMonthTarget.objects.bulk_create(
+        _target(row, district_id=district_id, period=period) for row in targets
+    )
     return len(created)
+
+
+def _target_rows(reports, *group: str):
+    """Σ annual targets per report status over the held reports whose facility holds a
+    target for the month's year (what ``selectors.sums`` sums through the reports)."""
+    return (
+        reports.filter(
+            status__in=_HELD,
+            facility__targets__year=Cast(ExtractYear("period"), IntegerField()),
+        )
+        .values(*group, "status")
+        .annotate(**{kind: Sum(f"facility__targets__{kind}") for kind in DistrictMonthTarget.KINDS})
+        .order_by()
+    )
+
+
+def _target(row, *, district_id: int, period: dt.date) -> DistrictMonthTarget:
+    return DistrictMonthTarget(
+        district_id=district_id,
+        period=period,
+        status=row["status"],
+        **{kind: row[kind] for kind in DistrictMonthTarget.KINDS},
+    )
 
 
 def _rollup(row, *, district_id: int, period: dt.date) -> DistrictMonthTotal:
@@ -96,16 +133,47 @@ def _rollup(row, *, district_id: int, period: dt.date) -> DistrictMonthTotal:
     )
 
 
+def _lock_rollups() -> None:
+    """Hold off every refresh until the transaction ends (PostgreSQL's EXCLUSIVE table
+    lock conflicts with the ROW EXCLUSIVE each refresh takes first; dashboards' reads go
+    on). Taken before the values are read: a refresh that committed earlier is in them,
+    one that comes later waits, then recomputes its district-month over the rebuild."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(f'LOCK TABLE "{DistrictMonthTotal._meta.db_table}" IN EXCLUSIVE MODE')
+
+
 @transaction.atomic
 def rollups_rebuild(*, district_ids=None) -> int:
-    """Recompute every rollup (or those of some districts) from the values."""
+    """Recompute every rollup (or those of some districts) from the values. Takes the
+    rollup table for itself (:func:`_lock_rollups`): a rebuild racing an approval
+    cannot leave a district-month without the approval, nor break its unique key.
+    (A table lock rather than one advisory lock per district-month: a national rebuild
+    would need ~60,000 of them, beyond PostgreSQL's lock table.)"""
+    _lock_rollups()
     values = DataValue.objects.filter(report__status__in=_HELD)
     existing = DistrictMonthTotal.objects.all()
+    reports = MonthlyReport.objects.all()
+    existing_targets = DistrictMonthTarget.objects.all()
     if district_ids is not None:
         values = values.filter(facility__district_id__in=district_ids)
         existing = existing.filter(district_id__in=district_ids)
+        reports = reports.filter(facility__district_id__in=district_ids)
+        existing_targets = existing_targets.filter(district_id__in=district_ids)
     existing.delete()
-    rows = _rollup_rows(values.values("facility__district_id", "period", "element_id"))
+    existing_targets.delete()
+    targets = _target_rows(reports, "facility__district_id", "period")
+    DistrictMonthTarget.objects.bulk_create(
+        (
+            _target(row, district_id=row["facility__district_id"], period=row["period"])
+            for row in targets.iterator(chunk_size=5000)
+        ),
+        batch_size=5000,
+    )
+    rows = _rollup_rows(
+        with_held_target(values).values("facility__district_id", "period", "element_id")
+    )
     created, batch = 0, []
     for row in rows.iterator(chunk_size=5000):
         batch.append(_rollup(row, district_id=row["facility__district_id"], period=row["period"]))

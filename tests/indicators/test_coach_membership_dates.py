@@ -2,7 +2,8 @@
 
 A coach sees a member facility's history before it joined (the collaborative's baseline)
 and, once it has left, only the months up to the month it left, in every place that
-shows a report: the reports list, the report pages, the Excel template and the API."""
+shows a report: the reports list, the report pages, the Excel template and the API, and
+in every dashboard sum and the series API (``sums.in_scope``), whatever the area."""
 
 import datetime as dt
 import io
@@ -10,11 +11,16 @@ import io
 from django.test import TestCase
 from openpyxl import load_workbook
 
-from facilities.models import NetworkMembership
+from facilities.models import Facility, NetworkMembership
 from facilities.selectors import facility_month_visible, month_scope_q
 from indicators.excel import CODE_ROW, FIRST_DATA_ROW, PERIOD, build_template
-from indicators.models import DataValue, MonthlyReport
-from tests.factories import ReportFactory, WorldMixin, add_values
+from indicators.models import DataElement, DataValue, Indicator, MonthlyReport
+from indicators.selectors.sums import (
+    element_sums_by_facility_month,
+    indicator_values_by_period,
+    indicators_with_elements,
+)
+from tests.factories import CatchmentTargetFactory, ReportFactory, WorldMixin, add_values
 
 BEFORE_JOINING = dt.date(2023, 11, 1)
 LEFT_MONTH = dt.date(2025, 3, 1)
@@ -122,3 +128,74 @@ class CoachMembershipDatesTests(WorldMixin, TestCase):
             for row in sheet.iter_rows(min_row=FIRST_DATA_ROW, values_only=True)
         }
         self.assertEqual(rows, {f"{LEFT_MONTH:%Y-%m}": 7, f"{AFTER_LEAVING:%Y-%m}": None})
+
+    # --- the dashboards and the series API follow the same rule (sums.in_scope) ---
+    def series_points(self, user):
+        for year in (2023, 2024, 2025):
+            CatchmentTargetFactory(facility=self.pkm_ciwandan, year=year)
+        self.client.force_login(user)
+        response = self.client.get(
+            f"/api/v1/series/?indicator=K1_COV&facility={self.pkm_ciwandan.code}"
+            f"&start={BEFORE_JOINING:%Y-%m}&end={AFTER_LEAVING:%Y-%m}"
+        )
+        self.assertEqual(response.status_code, 200)
+        return {p["period"]: p for p in response.json()["points"]}
+
+    def test_series_api_stops_at_the_month_the_facility_left(self):
+        points = self.series_points(self.coach_cilegon)
+        self.assertEqual(points[f"{BEFORE_JOINING:%Y-%m}"]["numerator"], 7)  # the baseline
+        self.assertEqual(points[f"{LEFT_MONTH:%Y-%m}"]["numerator"], 7)
+        after = points[f"{AFTER_LEAVING:%Y-%m}"]
+        self.assertIsNone(after["numerator"])
+        self.assertIsNone(after["value"])
+        # not expected either: the month is outside the coach's view, not a missing report
+        self.assertEqual((after["reported"], after["expected"]), (0, 0))
+        self.assertEqual(points[f"{LEFT_MONTH:%Y-%m}"]["expected"], 1)
+
+    def test_series_api_keeps_the_whole_history_for_other_roles(self):
+        points = self.series_points(self.national_viewer)
+        self.assertEqual(points[f"{AFTER_LEAVING:%Y-%m}"]["numerator"], 7)
+        self.assertEqual(points[f"{AFTER_LEAVING:%Y-%m}"]["expected"], 1)
+
+    def test_every_sum_of_a_coach_stops_at_the_month_the_facility_left(self):
+        add_values(self.cibeber_recent, {ELEMENT: 3})
+        visible = Facility.objects.visible_to(self.coach_cilegon)
+        k1 = DataElement.objects.get(code=ELEMENT)
+        for name, facilities in (
+            ("all my areas", visible),
+            ("district", visible.filter(district=self.cilegon)),
+            ("facility", visible.filter(pk=self.pkm_ciwandan.pk)),
+        ):
+            with self.subTest(area=name):
+                sums = element_sums_by_facility_month(
+                    element_ids=[k1.pk],
+                    facilities=facilities,
+                    start=BEFORE_JOINING,
+                    end=AFTER_LEAVING,
+                )
+                ciwandan = {m for f, m in sums if f == self.pkm_ciwandan.pk}
+                self.assertEqual(ciwandan, {BEFORE_JOINING, LEFT_MONTH})
+                if name != "facility":  # a member that never left: still seen
+                    self.assertEqual(sums[(self.pkm_cibeber.pk, AFTER_LEAVING)], {k1.pk: 3})
+        everything = element_sums_by_facility_month(
+            element_ids=[k1.pk],
+            facilities=Facility.objects.visible_to(self.national_viewer),
+            start=BEFORE_JOINING,
+            end=AFTER_LEAVING,
+        )
+        self.assertIn((self.pkm_ciwandan.pk, AFTER_LEAVING), everything)
+
+    def test_coach_overview_counts_no_value_after_the_facility_left(self):
+        indicator = indicators_with_elements(Indicator.objects.filter(code="K1_COV"))
+        for year in (2023, 2024, 2025):
+            CatchmentTargetFactory(facility=self.pkm_ciwandan, year=year)
+        values = indicator_values_by_period(
+            indicators=indicator,
+            facilities=Facility.objects.visible_to(self.coach_cilegon).filter(
+                pk=self.pkm_ciwandan.pk
+            ),
+            start=LEFT_MONTH,
+            end=AFTER_LEAVING,
+        )
+        self.assertEqual(values[(LEFT_MONTH,)]["K1_COV"].numerator, 7)
+        self.assertIsNone(values[(AFTER_LEAVING,)]["K1_COV"].denominator)

@@ -4,10 +4,13 @@ the trend, low numbers and the SSGI context, worked by hand."""
 import datetime as dt
 
 import time_machine
+from django.db import connection
 from django.test import TestCase
+from django.test.utils import CaptureQueriesContext
 from pytest import approx
 
 from indicators import stats
+from indicators.selectors.values import DISTRICT, PROVINCE, SUBDISTRICT
 from tests.factories import (
     WorldMixin,
 )
@@ -99,3 +102,41 @@ class StuntingTests(WorldMixin, TestCase):
         self.assertContains(response, "national stunting prevalence 21.6% in SSGI 2022")
         self.assertContains(response, "national stunting prevalence 19.8% in SSGI 2024")
         self.assertEqual(response.context["chart_data"]["ssgi"], {"year": 2024, "value": 19.8})
+
+    # --- province and national pages: provinces and districts, from the rollups ---
+    def get_as(self, user, query):
+        self.client.force_login(user)
+        return self.client.get(f"{STUNTING}?{query}", **choose_language(self.client, "en"))
+
+    def test_national_page_lists_provinces_and_districts_from_rollups(self):
+        with CaptureQueriesContext(connection) as queries:
+            response = self.get_as(self.national_viewer, "period=2025-02")
+        data = response.context["data"]
+        self.assertEqual(data.levels, (PROVINCE, DISTRICT))
+        self.assertEqual({r.level for r in data.subdistricts}, {PROVINCE})
+        self.assertEqual({r.level for r in data.facilities}, {DISTRICT})
+        self.assertNotContains(response, 'data-testid="facility-table-total"')
+        self.assertContains(response, "By province")
+        self.assertNotContains(response, self.pkm_lubuk_pinang.name)
+        self.assertFalse(
+            [q["sql"] for q in queries if 'FROM "indicators_datavalue"' in q["sql"]],
+            "national stunting reads the rollups, not the values",
+        )
+        # the figures are those of the district page (summed, not averaged)
+        districts = {r.code: r for r in data.facilities}
+        district_page = self.get("district=17.06&period=2025-02").context["data"]
+        mukomuko, whole = districts["17.06"].cells[0].value, district_page.total.cells[0].value
+        # Kota Mukomuko 35 / 310 and Lubuk Pinang 30 / 100 (the kecamatan test above)
+        self.assertEqual((mukomuko.numerator, mukomuko.denominator), (65, 410))
+        self.assertEqual((whole.numerator, whole.denominator), (65, 410))
+
+    def test_the_default_month_comes_from_the_rollups_too(self):
+        national = self.get_as(self.national_viewer, "").context["data"]
+        district = self.get("district=17.06").context["data"]
+        self.assertEqual(national.window, district.window)
+
+    def test_province_page_lists_districts_and_kecamatan(self):
+        data = self.get_as(self.provinsi_bengkulu, "province=17&period=2025-02").context["data"]
+        self.assertEqual(data.levels, (DISTRICT, SUBDISTRICT))
+        self.assertEqual({r.level for r in data.facilities}, {SUBDISTRICT})
+        self.assertIn("Lubuk Pinang", {r.name for r in data.facilities})

@@ -4,7 +4,9 @@ import datetime as dt
 import random
 from decimal import Decimal
 
+from django.db import connection
 from django.test import TestCase
+from django.test.utils import CaptureQueriesContext
 
 from facilities.models import Facility, NetworkMembership
 from indicators.models import DataValue, Indicator, MonthlyReport
@@ -425,3 +427,66 @@ class CoverageNumeratorTests(WorldMixin, TestCase):
         self.assertEqual(result["PF_COV"].numerator, 9)  # 9 / (120 / 12) = 90 %
         self.assertAlmostEqual(result["PF_COV"].value, 90.0)
         self.assertEqual(result["NMR"].denominator, 49)  # live births: every facility
+
+
+class ValueSumSqlTests(WorldMixin, TestCase):
+    """The value sums of one district name their elements and the district's facilities
+    in WHERE, and test 'holds a catchment target' with one join: a plan regression (a
+    scan of the country's values, reports or targets) is caught without timing."""
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.build_world()
+
+    def value_sum_sql(self, facilities, codes):
+        indicators = indicators_with_elements(Indicator.objects.filter(code__in=codes))
+        with CaptureQueriesContext(connection) as queries:
+            monthly_sums(
+                indicators=indicators, facilities=facilities, start=MONTHS[0], end=MONTHS[-1]
+            )
+        value_sums = [q["sql"] for q in queries if 'FROM "indicators_datavalue"' in q["sql"]]
+        self.assertEqual(len(value_sums), 1, value_sums)
+        elements = sorted(
+            {e.pk for i in indicators for e in i.numerator.all()}
+            | {
+                e.pk
+                for i in indicators
+                if not i.denominator_target
+                for e in i.denominator_elements.all()
+            }
+        )
+        return value_sums[0], elements
+
+    def where(self, sql):
+        self.assertEqual(sql.count(" WHERE "), 2, sql)  # the query's and the facilities'
+        return sql[sql.index(" WHERE ") :].split(" GROUP BY ")[0]
+
+    def test_one_district_names_its_elements_and_facilities(self):
+        facilities = Facility.objects.visible_to(self.dinkes_mukomuko).filter(
+            district=self.mukomuko
+        )
+        sql, elements = self.value_sum_sql(facilities, ["K1_COV", "NMR", "RUJUKAN_BALIK_RATE"])
+        where = self.where(sql)
+        self.assertIn(
+            f'"indicators_datavalue"."element_id" IN ({", ".join(map(str, elements))})', where
+        )
+        self.assertLess(len(elements), 10)  # of the catalogue's ~40
+        self.assertRegex(
+            where,
+            r'"indicators_monthlyreport"\."facility_id" IN \(SELECT \S+ AS "pk" FROM '
+            r'"facilities_facility" U0 WHERE .*U0\."district_id" = ' + str(self.mukomuko.pk),
+        )
+        self.assertIn('"indicators_monthlyreport"."period" >= ', where)
+        # the target test is one LEFT JOIN on (facility, year), not a subplan per column
+        self.assertNotIn("EXISTS", sql)
+        self.assertEqual(sql.count('LEFT OUTER JOIN "facilities_catchmenttarget"'), 1)
+
+    def test_one_facility_names_the_facility(self):
+        facilities = Facility.objects.filter(pk=self.pkm_lubuk_pinang.pk)
+        sql, elements = self.value_sum_sql(facilities, ["NMR"])
+        where = self.where(sql)
+        self.assertIn(
+            f'"indicators_datavalue"."element_id" IN ({", ".join(map(str, elements))})', where
+        )
+        self.assertRegex(where, r'U0\."id" = ' + str(self.pkm_lubuk_pinang.pk))
+        self.assertNotIn("catchmenttarget", sql)  # no coverage indicator: no target join

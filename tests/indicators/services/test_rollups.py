@@ -183,6 +183,36 @@ def test_concurrent_approvals_of_one_district_month():
     """Deadline rush: ten reports of one district-month approved at the same moment by
     ten requests. Each refresh of the rollup waits for the others (advisory lock), so all
     succeed and the rollup equals a recomputation from the values."""
+    world, period, submitted = _ten_submitted_reports()
+    start = threading.Barrier(len(submitted))
+    errors = []
+
+    def approve(report):
+        try:
+            start.wait(timeout=10)
+            reports.report_approve(report=report, user=world.dinkes_mukomuko)
+        except Exception as error:  # collected: the assertion below names them
+            errors.append(repr(error))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=approve, args=(r,)) for r in submitted]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert errors == []
+    assert MonthlyReport.objects.filter(period=period, status="approved").count() == 10
+    after = snapshot()
+    rollups.rollups_rebuild()
+    assert after == snapshot()
+    k1 = DistrictMonthTotal.objects.get(district=world.mukomuko, period=period, element__code="K1")
+    assert (k1.approved, k1.approved_reports, k1.submitted_reports) == (145, 10, 0)
+
+
+def _ten_submitted_reports():
+    """The world, and ten submitted reports of one Mukomuko month (K1 10…19, PF 5…14)."""
     world = type("World", (WorldMixin,), {})
     world.build_world()
     period = dt.date(2025, 3, 1)
@@ -199,8 +229,19 @@ def test_concurrent_approvals_of_one_district_month():
         report = ReportFactory(facility=facility, period=period, status="submitted")
         add_values(report, {"K1": 10 + n, "PF": 5 + n})
         submitted.append(report)
+    return world, period, submitted
 
-    start = threading.Barrier(len(submitted))
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL's concurrency")
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_rebuild_racing_approvals_leaves_exact_rollups():
+    """Issue 14: ``rollups_rebuild`` racing ten approvals of one district-month. The
+    rebuild takes the rollup table (EXCLUSIVE), each refresh waits for it (ROW EXCLUSIVE
+    before its advisory lock): no unique-key error, no approval lost, no deadlock, and
+    the rollups equal a recomputation from the values."""
+    world, period, submitted = _ten_submitted_reports()
+    rebuilders = 3
+    start = threading.Barrier(len(submitted) + rebuilders)
     errors = []
 
     def approve(report):
@@ -212,7 +253,21 @@ def test_concurrent_approvals_of_one_district_month():
         finally:
             connection.close()
 
+    def rebuild(district_ids):
+        try:
+            start.wait(timeout=10)
+            for _ in range(4):
+                rollups.rollups_rebuild(district_ids=district_ids)
+        except Exception as error:
+            errors.append(repr(error))
+        finally:
+            connection.close()
+
     threads = [threading.Thread(target=approve, args=(r,)) for r in submitted]
+    threads += [
+        threading.Thread(target=rebuild, args=(ids,))
+        for ids in ({world.mukomuko.pk}, None, {world.mukomuko.pk})
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
