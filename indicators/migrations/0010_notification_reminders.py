@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('facilities', '0004_user_management'),
-        ('indicators', '0007_report_event_on_behalf'),
+        ('indicators', '0009_district_month_targets'),
     ]
 
     operations = [
