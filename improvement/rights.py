@@ -15,6 +15,9 @@ EDIT_PDSA = "improvement.pdsa.edit"
 EDIT_ACTION = "improvement.action.edit"
 EDIT_PRACTICE = "improvement.practice.edit"
 PUBLISH_PRACTICE = "improvement.practice.publish"
+EDIT_SESSION = "improvement.session.edit"  # learning sessions of a network
+EDIT_VISIT = "improvement.visit.edit"  # coaching visits to a facility and their follow-ups
+EDIT_PROGRESS = "improvement.progress.edit"  # the monthly IHI progress score of a facility
 
 IMPROVEMENT_RIGHTS: dict[str, frozenset[str]] = {
     EDIT_AIM: frozenset({Role.COACH, Role.ADMIN}),
@@ -22,6 +25,9 @@ IMPROVEMENT_RIGHTS: dict[str, frozenset[str]] = {
     EDIT_ACTION: frozenset({Role.COACH, Role.DISTRICT_STAFF, Role.ADMIN}),
     EDIT_PRACTICE: frozenset({Role.COACH, Role.FACILITY_STAFF, Role.ADMIN}),
     PUBLISH_PRACTICE: frozenset({Role.DISTRICT_STAFF, Role.ADMIN}),
+    EDIT_SESSION: frozenset({Role.COACH, Role.DISTRICT_STAFF, Role.ADMIN}),
+    EDIT_VISIT: frozenset({Role.COACH, Role.DISTRICT_STAFF, Role.ADMIN}),
+    EDIT_PROGRESS: frozenset({Role.COACH, Role.ADMIN}),
 }
 
 
@@ -42,3 +48,21 @@ def roles_for_network(user, network) -> set[str]:
 
 def can_on_network(user, action: str, network) -> bool:
     return bool(roles_for_network(user, network) & RIGHTS[action])
+
+
+def can_run_sessions(user, network) -> bool:
+    """May ``user`` create and edit the network's learning sessions? The network's coaches
+    (and administrators), and district staff of a district that has a member facility of
+    the network (a network may span districts: each district runs its part)."""
+    if can_on_network(user, EDIT_SESSION, network):
+        return True
+    if not active_user(user):
+        return False
+    districts = {
+        a.district_id
+        for a in role_assignments_of(user)
+        if a.role == Role.DISTRICT_STAFF and a.district_id
+    }
+    return (
+        bool(districts) and network.memberships.filter(facility__district_id__in=districts).exists()
+    )

@@ -8,19 +8,29 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Q, QuerySet, Value
+from django.db.models import Count, Q, QuerySet, Sum, Value
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from facilities.models import Facility
-from indicators.periods import add_months, last_complete_month, month_start
+from facilities.models import Facility, NetworkMembership
+from indicators.periods import add_months, last_complete_month, month_range, month_start
 from indicators.selectors.completeness import reporting_rates
 from indicators.selectors.sums import indicator_values_by_period
 from indicators.selectors.trend import indicator_series
 from indicators.selectors.values import Annotation, ReportingRates
 
-from .models import Action, Aim, Driver, GoodPractice, PDSACycle
+from .models import (
+    PROGRESS_LABELS,
+    Action,
+    Aim,
+    CoachingVisit,
+    Driver,
+    GoodPractice,
+    LearningSession,
+    PDSACycle,
+    ProgressScore,
+)
 
 
 # ----------------------------------------------------------------------------- aims
@@ -201,33 +211,67 @@ def before_after(*, practice: GoodPractice, today: dt.date | None = None) -> Bef
 
 
 # ----------------------------------------------------------------------------- actions
-def open_actions_of(user) -> list[Action]:
-    """The user's own open actions that they can still see, earliest due first."""
+def open_actions_of(user, *, today: dt.date | None = None) -> list[Action]:
+    """The user's own open actions that they can still see, and the overdue follow-ups
+    of the coaching visits they made (owned by the facility team), earliest due first."""
+    today = today or timezone.localdate()
     return list(
         Action.objects.visible_to(user)
         .open()
-        .filter(owner=user)
-        .select_related("facility", "indicator")[:20]
+        .filter(Q(owner=user) | Q(visit__coach=user, due_date__lt=today))
+        .select_related("facility", "indicator", "owner", "visit")
+        .order_by("due_date", "pk")[:20]
     )
 
 
 # ----------------------------------------------------------------------------- annotations
+ANNOTATION_KINDS = ("pdsa", "session", "visit", "action")
+
+
+def annotation_kind_labels() -> dict[str, str]:
+    return {
+        "pdsa": _("PDSA cycles"),
+        "session": _("Learning sessions"),
+        "visit": _("Coaching visits"),
+        "action": _("Actions"),
+    }
+
+
 def improvement_annotations(*, facilities, start, end, network=None) -> list[Annotation]:
-    """PDSA cycle starts and actions (at their month) of these facilities between the
-    first day of ``start`` and the last day of ``end``, in one query (a UNION)."""
+    """PDSA cycle starts, coaching visits and actions (at their month) of these
+    facilities, and the learning sessions of ``network`` (or of the networks these
+    facilities belong to when the chart is not a network's), between the first day of
+    ``start`` and the last day of ``end``, in one query (a UNION)."""
     first, last = month_start(start), add_months(month_start(end), 1) - dt.timedelta(days=1)
     ids = facilities.values("pk")
     columns = ("pk", "title", "facility__name")
     cycles = PDSACycle.objects.filter(facility__in=ids, start_date__range=(first, last))
     actions = Action.objects.filter(facility__in=ids, month__range=(first, last))
+    visits = CoachingVisit.objects.filter(facility__in=ids, date__range=(first, last))
+    if network is not None:
+        sessions = LearningSession.objects.filter(network=network)
+    else:
+        sessions = LearningSession.objects.filter(
+            network__in=NetworkMembership.objects.filter(facility__in=ids).values("network_id")
+        )
+    sessions = sessions.filter(date__range=(first, last))
     rows = (
         cycles.order_by()
         .values_list(*columns, "start_date", Value("pdsa"))
-        .union(actions.order_by().values_list(*columns, "month", Value("action")), all=True)
+        .union(
+            actions.order_by().values_list(*columns, "month", Value("action")),
+            visits.order_by().values_list(
+                "pk", "findings", "facility__name", "date", Value("visit")
+            ),
+            sessions.order_by().values_list("pk", "title", "place", "date", Value("session")),
+            all=True,
+        )
     )
     labels = {
         "pdsa": (_("PDSA: %(title)s (%(facility)s)"), "improvement:pdsa_detail"),
         "action": (_("Action: %(title)s (%(facility)s)"), "improvement:action_edit"),
+        "visit": (_("Coaching visit: %(facility)s"), "improvement:visit_detail"),
+        "session": (_("Learning session: %(title)s (%(facility)s)"), "improvement:session_detail"),
     }
     notes = []
     for pk, title, facility, day, kind in rows:
@@ -241,3 +285,139 @@ def improvement_annotations(*, facilities, start, end, network=None) -> list[Ann
             )
         )
     return notes
+
+
+# ----------------------------------------------------------------------------- learning sessions
+@dataclass(frozen=True)
+class AttendanceRow:
+    facility: Facility
+    present: bool
+    people: int
+
+
+@dataclass(frozen=True)
+class SessionPack:
+    """What goes into the meeting pack of a learning session: the agenda, who came, the
+    notes, and the action period that led up to it (from the previous session of the
+    network, or the network's start, to this session)."""
+
+    session: LearningSession
+    agenda: str
+    attendance: list[AttendanceRow]
+    notes: str
+    action_period_start: dt.date
+    action_period_end: dt.date
+    previous: LearningSession | None
+
+    @property
+    def facilities_present(self) -> int:
+        return sum(1 for row in self.attendance if row.present)
+
+    @property
+    def people(self) -> int:
+        return sum(row.people for row in self.attendance)
+
+
+def previous_session(session: LearningSession) -> LearningSession | None:
+    return (
+        LearningSession.objects.filter(network_id=session.network_id)
+        .filter(Q(date__lt=session.date) | Q(date=session.date, pk__lt=session.pk))
+        .order_by("-date", "-pk")
+        .first()
+    )
+
+
+def learning_session_for_pack(session: LearningSession) -> SessionPack:
+    """The session's agenda, attendance (every facility recorded, by name), notes and
+    action period, in three queries."""
+    previous = previous_session(session)
+    rows = [
+        AttendanceRow(a.facility, a.present, a.people)
+        for a in session.attendance.select_related("facility").order_by("facility__name")
+    ]
+    start = previous.date if previous else session.network.start_date
+    return SessionPack(
+        session=session,
+        agenda=session.agenda,
+        attendance=rows,
+        notes=session.notes,
+        action_period_start=start,
+        action_period_end=session.date,
+        previous=previous,
+    )
+
+
+def sessions_with_attendance(sessions: QuerySet[LearningSession]):
+    """Sessions with ``n_present`` and ``n_people`` and ``n_rows`` annotated (one query)."""
+    return sessions.select_related("network").annotate(
+        n_rows=Count("attendance"),
+        n_present=Count("attendance", filter=Q(attendance__present=True)),
+        n_people=Sum("attendance__people"),
+    )
+
+
+# ----------------------------------------------------------------------------- progress scores
+@dataclass(frozen=True)
+class ProgressCell:
+    month: dt.date
+    score: ProgressScore | None
+
+    @property
+    def level(self) -> int | None:
+        """1–10 (halves) for the colour scale; None without a score."""
+        return None if self.score is None else int(self.score.score * 2)
+
+
+@dataclass(frozen=True)
+class ProgressRow:
+    facility: Facility
+    cells: list[ProgressCell]
+    latest: ProgressScore | None
+
+
+@dataclass(frozen=True)
+class ProgressTable:
+    months: list[dt.date]
+    rows: list[ProgressRow]
+    scale: list[tuple[Decimal, str, int]]
+
+    @property
+    def scored(self) -> int:
+        return sum(1 for r in self.rows for c in r.cells if c.score is not None)
+
+    @property
+    def cells(self) -> int:
+        return len(self.rows) * len(self.months)
+
+
+def progress_window(today: dt.date, months: int = 12) -> tuple[dt.date, dt.date]:
+    """The months of the progress table: the current month and the ``months`` - 1
+    before it (a coach scores the month under way at a visit)."""
+    end = month_start(today)
+    return add_months(end, -(months - 1)), end
+
+
+def progress_table(
+    *, facilities: QuerySet[Facility], start: dt.date, end: dt.date
+) -> ProgressTable:
+    """Facilities × months of IHI progress scores, with each facility's latest score (at
+    any date up to ``end``), in two queries."""
+    months = month_range(start, end)
+    facilities = list(facilities.order_by("name"))
+    ids = [f.pk for f in facilities]
+    by_cell, latest = {}, {}
+    scores = ProgressScore.objects.filter(facility_id__in=ids, month__lte=end).order_by("month")
+    for score in scores:
+        latest[score.facility_id] = score
+        if score.month >= start:
+            by_cell[(score.facility_id, score.month)] = score
+    rows = [
+        ProgressRow(
+            facility=f,
+            cells=[ProgressCell(m, by_cell.get((f.pk, m))) for m in months],
+            latest=latest.get(f.pk),
+        )
+        for f in facilities
+    ]
+    scale = [(value, str(label), int(value * 2)) for value, label in PROGRESS_LABELS.items()]
+    return ProgressTable(months=months, rows=rows, scale=scale)
