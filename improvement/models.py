@@ -599,6 +599,11 @@ class ProgressScore(models.Model):
     def label(self) -> str:
         return str(PROGRESS_LABELS.get(self.score, ""))
 
+    @property
+    def level(self) -> int:
+        """1–10 (the score in halves), for the colour scale."""
+        return int(self.score * 2)
+
 
 class ProgressScoreChange(models.Model):
     """Audit of a progress score: who set it from what to what, and when."""

@@ -8,6 +8,7 @@ good practices for publication. Network-wide objects (a network's aim) have no f
 
 from __future__ import annotations
 
+from facilities.models import NetworkMembership
 from facilities.scoping import RIGHTS, Role, active_user, role_assignments_of
 
 EDIT_AIM = "improvement.aim.edit"  # aims and their driver diagrams
@@ -66,3 +67,36 @@ def can_run_sessions(user, network) -> bool:
     return (
         bool(districts) and network.memberships.filter(facility__district_id__in=districts).exists()
     )
+
+
+def facility_ids_with(user, action: str, facilities) -> set[int]:
+    """The ids of ``facilities`` on which ``user`` may ``action``: the bulk form of
+    ``facilities.scoping.can`` (same roles through the same scopes) for tables of many
+    facilities, in two queries whatever their number (the facilities, the network
+    memberships)."""
+    if not active_user(user):
+        return set()
+    allowed = RIGHTS[action]
+    rows = list(facilities.values_list("pk", "district_id", "district__province_id"))
+    if user.is_superuser and Role.ADMIN in allowed:
+        return {pk for pk, _, _ in rows}
+    assignments = [a for a in role_assignments_of(user) if a.role in allowed]
+    networks = {a.network_id for a in assignments if a.network_id}
+    via_network = set()
+    if networks:
+        via_network = set(
+            NetworkMembership.objects.filter(
+                facility_id__in=[pk for pk, _, _ in rows], network_id__in=networks
+            ).values_list("facility_id", flat=True)
+        )
+    found = set()
+    for pk, district, province in rows:
+        if pk in via_network or any(
+            a.is_national
+            or a.facility_id == pk
+            or a.district_id == district
+            or (a.province_id and a.province_id == province)
+            for a in assignments
+        ):
+            found.add(pk)
+    return found

@@ -421,3 +421,124 @@ def progress_table(
     ]
     scale = [(value, str(label), int(value * 2)) for value, label in PROGRESS_LABELS.items()]
     return ProgressTable(months=months, rows=rows, scale=scale)
+
+
+# ----------------------------------------------------------------------------- driver diagram
+@dataclass(frozen=True)
+class DiagramBox:
+    x: int
+    y: int
+    width: int
+    height: int
+    lines: list[str]
+    kind: str
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class DiagramLink:
+    x1: int
+    y1: int
+    x2: int
+    y2: int
+
+    @property
+    def path(self) -> str:
+        middle = (self.x1 + self.x2) // 2
+        return f"M{self.x1},{self.y1} C{middle},{self.y1} {middle},{self.y2} {self.x2},{self.y2}"
+
+
+@dataclass(frozen=True)
+class Diagram:
+    width: int
+    height: int
+    boxes: list[DiagramBox]
+    links: list[DiagramLink]
+    columns: list[tuple[int, str]]
+
+
+def _wrap(text: str, width: int, lines: int) -> list[str]:
+    words, out, current = text.split(), [], ""
+    for word in words:
+        if current and len(current) + 1 + len(word) > width:
+            out.append(current)
+            current = word
+        else:
+            current = f"{current} {word}".strip()
+    if current:
+        out.append(current)
+    if len(out) > lines:
+        out = out[:lines]
+        out[-1] = out[-1][: width - 1].rstrip() + "…"
+    return [line[:width] for line in out] or [""]
+
+
+DIAGRAM_COLUMN, DIAGRAM_BOX_WIDTH, DIAGRAM_ROW, DIAGRAM_LINE = 250, 220, 64, 15
+
+
+def driver_diagram(aim: Aim, tree: list[Node]) -> Diagram:
+    """Lay the driver tree out as columns (aim, primary, secondary, change ideas), each
+    leaf on its own row and each parent centred on its children, for a server-rendered
+    SVG: boxes with wrapped text and curved links from parent to child."""
+    boxes, links = [], []
+    row = 0
+
+    def place(node: Node, depth: int) -> tuple[int, int]:
+        nonlocal row
+        if node.children:
+            centres = [place(child, depth + 1) for child in node.children]
+            y = (centres[0][1] + centres[-1][1]) // 2
+        else:
+            y = row * DIAGRAM_ROW + DIAGRAM_ROW // 2 + 30
+            row += 1
+            centres = []
+        x = depth * DIAGRAM_COLUMN + 10
+        lines = _wrap(node.driver.text, 30, 3)
+        height = 12 + DIAGRAM_LINE * len(lines)
+        url = node.driver.get_absolute_url() if node.driver.kind == Driver.Kind.CHANGE_IDEA else ""
+        boxes.append(
+            DiagramBox(x, y - height // 2, DIAGRAM_BOX_WIDTH, height, lines, node.driver.kind, url)
+        )
+        for child_x, child_y in centres:
+            links.append(DiagramLink(x + DIAGRAM_BOX_WIDTH, y, child_x, child_y))
+        return x, y
+
+    centres = [place(node, 1) for node in tree]
+    rows = max(row, 1)
+    height = rows * DIAGRAM_ROW + 40
+    aim_lines = _wrap(aim.statement, 30, 6)
+    aim_height = 12 + DIAGRAM_LINE * len(aim_lines)
+    aim_y = (centres[0][1] + centres[-1][1]) // 2 if centres else height // 2
+    aim_y = max(aim_y, aim_height // 2 + 30)
+    height = max(height, aim_y + aim_height // 2 + 10)
+    boxes.append(
+        DiagramBox(10, aim_y - aim_height // 2, DIAGRAM_BOX_WIDTH, aim_height, aim_lines, "aim")
+    )
+    for x, y in centres:
+        links.append(DiagramLink(10 + DIAGRAM_BOX_WIDTH, aim_y, x, y))
+    labels = [
+        _("Aim"),
+        Driver.Kind.PRIMARY.label,
+        Driver.Kind.SECONDARY.label,
+        Driver.Kind.CHANGE_IDEA.label,
+    ]
+    columns = [(i * DIAGRAM_COLUMN + 10, str(label)) for i, label in enumerate(labels)]
+    return Diagram(4 * DIAGRAM_COLUMN, height, boxes, links, columns)
+
+
+@dataclass(frozen=True)
+class DeleteImpact:
+    nodes: int  # the node and everything under it
+    cycles: int  # PDSA cycles testing its change ideas (deletion refused when > 0)
+
+    @property
+    def below(self) -> int:
+        return self.nodes - 1
+
+
+def driver_delete_impact(driver: Driver) -> DeleteImpact:
+    ids, frontier = {driver.pk}, [driver.pk]
+    while frontier:
+        frontier = list(Driver.objects.filter(parent_id__in=frontier).values_list("pk", flat=True))
+        ids.update(frontier)
+    return DeleteImpact(len(ids), PDSACycle.objects.filter(change_idea_id__in=ids).count())
