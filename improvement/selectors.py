@@ -12,8 +12,10 @@ from django.db.models import Count, Q, QuerySet, Sum, Value
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from facilities.models import Facility, NetworkMembership
+from indicators.annotations import Note
 from indicators.periods import add_months, last_complete_month, month_range, month_start
 from indicators.selectors.completeness import reporting_rates
 from indicators.selectors.sums import indicator_values_by_period
@@ -224,17 +226,19 @@ def open_actions_of(user, *, today: dt.date | None = None) -> list[Action]:
     )
 
 
+def facility_open_actions(facility, *, today: dt.date) -> list[Action]:
+    """A facility's open actions, the overdue ones first (one query)."""
+    actions = list(facility.actions.open().select_related("owner", "indicator", "visit"))
+    return sorted(actions, key=lambda a: (not a.is_overdue(today), a.due_date, a.pk))
+
+
 # ----------------------------------------------------------------------------- annotations
-ANNOTATION_KINDS = ("pdsa", "session", "visit", "action")
-
-
-def annotation_kind_labels() -> dict[str, str]:
-    return {
-        "pdsa": _("PDSA cycles"),
-        "session": _("Learning sessions"),
-        "visit": _("Coaching visits"),
-        "action": _("Actions"),
-    }
+ANNOTATION_KINDS = {
+    "pdsa": gettext_lazy("PDSA cycles"),
+    "session": gettext_lazy("Learning sessions"),
+    "visit": gettext_lazy("Coaching visits"),
+    "action": gettext_lazy("Actions"),
+}
 
 
 def improvement_annotations(*, facilities, start, end, network=None) -> list[Annotation]:
@@ -277,11 +281,13 @@ def improvement_annotations(*, facilities, start, end, network=None) -> list[Ann
     for pk, title, facility, day, kind in rows:
         label, url = labels[kind]
         notes.append(
-            Annotation(
+            Note(
                 day,
                 label % {"title": title, "facility": facility},
                 kind,
                 reverse(url, args=[pk]),
+                key=f"{kind}-{pk}",
+                title=title if kind != "visit" else facility,
             )
         )
     return notes

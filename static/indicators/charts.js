@@ -119,28 +119,42 @@
   // ------------------------------------------------------------------ plugins
 
   // Vertical lines with a label at given x indices (annotations: PDSA cycles, sessions).
+  // A line may carry its own colour and a url; lines at the same month stack their labels.
+  // The drawn positions are kept on chart.$qiLines so that a page can open a line's url
+  // when it is clicked (see lineAt).
   const verticalLines = {
     id: "qiVerticalLines",
     afterDatasetsDraw(chart, _args, options) {
       const lines = (options && options.lines) || [];
+      chart.$qiLines = [];
       if (!lines.length) return;
       const { ctx, chartArea, scales } = chart;
+      const seen = {};
       ctx.save();
-      ctx.strokeStyle = palette.purple;
-      ctx.fillStyle = palette.purple;
       ctx.setLineDash([4, 3]);
       ctx.font = "11px sans-serif";
       lines.forEach((line) => {
         const x = scales.x.getPixelForValue(line.index);
+        const stack = seen[line.index] || 0;
+        seen[line.index] = stack + 1;
+        ctx.strokeStyle = line.colour || palette.purple;
+        ctx.fillStyle = line.colour || palette.purple;
         ctx.beginPath();
         ctx.moveTo(x, chartArea.top);
         ctx.lineTo(x, chartArea.bottom);
         ctx.stroke();
-        ctx.fillText(line.label, x + 3, chartArea.top + 10);
+        const text = line.label.length > 28 ? `${line.label.slice(0, 27)}…` : line.label;
+        ctx.fillText(text, x + 3, chartArea.top + 10 + 12 * stack);
+        chart.$qiLines.push({ x, label: line.label, url: line.url || "" });
       });
       ctx.restore();
     },
   };
+
+  // The annotation line within a few pixels of x (a click or hover), if any.
+  function lineAt(chart, x) {
+    return (chart.$qiLines || []).find((line) => Math.abs(line.x - x) <= 6) || null;
+  }
 
   // Text labels beside chosen points: options.labels = [{datasetIndex, index, text}], with
   // optional colour, bold and dx/dy (offset from the point; default 6 right, 6 up).
@@ -270,6 +284,7 @@
     word,
     wrapLines,
     verticalLines,
+    lineAt,
     pointLabels,
     lineLabels,
     lineLabelPadding,

@@ -333,3 +333,65 @@ class AimEditingTests(PermissionMatrixMixin, ImprovementWorldMixin, TestCase):
         self.assertContains(response, 'data-testid="driver-diagram"')
         self.assertContains(response, "Kader home visit list")
         self.assertNotContains(response, reverse("improvement:driver_add", args=[self.aim.pk]))
+
+
+@time_machine.travel(dt.datetime(2025, 7, 15, 3, 0, tzinfo=dt.UTC))
+class TrendAnnotationTests(ImprovementWorldMixin, TestCase):
+    """Sessions and visits on the trend chart, the kind filter and the phase split."""
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.build_improvement()
+        cls.session = services.session_save(
+            user=cls.coach_cilegon,
+            network=cls.network_cilegon,
+            title="Sesi 2",
+            date=dt.date(2025, 4, 8),
+            place="Aula",
+            agenda="x",
+        )
+        cls.visit = services.visit_save(
+            user=cls.coach_cilegon,
+            facility=cls.pkm_cibeber,
+            coach=cls.coach_cilegon,
+            date=dt.date(2025, 5, 6),
+            findings="x",
+        )
+
+    def trend(self, query=""):
+        self.client.force_login(self.coach_cilegon)
+        url = reverse("indicators:trend", args=["K6_COV"])
+        url += f"?network={self.network_cilegon.slug}&start=2025-01&end=2025-06{query}"
+        response = self.client.get(url, **choose_language(self.client, "en"))
+        self.assertEqual(response.status_code, 200)
+        return response
+
+    def kinds(self, response):
+        return {note["kind"] for note in response.context["chart_data"]["annotations"]}
+
+    def test_every_kind_is_drawn_and_links_to_its_page(self):
+        response = self.trend()
+        self.assertEqual(self.kinds(response), {"pdsa", "session", "visit", "action"})
+        self.assertContains(response, f'href="{self.session.get_absolute_url()}"')
+        self.assertContains(response, f'href="{self.visit.get_absolute_url()}"')
+
+    def test_the_kind_filter_is_in_the_url(self):
+        response = self.trend("&notes_set=1&notes=session&notes=visit")
+        self.assertEqual(self.kinds(response), {"session", "visit"})
+        self.assertEqual(self.kinds(self.trend("&notes_set=1")), set())
+
+    def test_split_at_a_pdsa_start(self):
+        key = f"pdsa-{self.cycle_ciwandan.pk}"
+        response = self.trend(f"&split={key}")
+        self.assertContains(
+            response, "New phase from March 2025: PDSA “Kader list in RW 01” started"
+        )
+        phases = response.context["chart_data"]["phases"]
+        self.assertEqual([(p["start"], p["key"]) for p in phases], [("2025-03", key)])
+        points = response.context["chart_data"]["points"]
+        self.assertEqual([p["phase"] for p in points], [0, 0, 1, 1, 1, 1])
+        self.assertContains(response, f'<option value="{key}" selected>')
+        # a PDSA cycle outside the months cannot split, and the page says so
+        response = self.trend("&split=pdsa-999999")
+        self.assertContains(response, "did not start within these months")
+        self.assertEqual(response.context["chart_data"]["phases"], [])
