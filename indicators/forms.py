@@ -224,17 +224,19 @@ class TrendPageForm(TrendForm):
     )
 
     def __init__(self, data=None, **kwargs):
-        self._notes_chosen = bool((data or {}).get("notes_set"))
+        kinds = [kind for kind, _label in chart_notes.kind_choices()]
+        data = {} if data is None else data
+        if not data.get("notes_set"):
+            data = data.copy()  # not chosen yet: every kind, ticked
+            if hasattr(data, "setlist"):
+                data.setlist("notes", kinds)
+            else:
+                data["notes"] = kinds
         super().__init__(data, **kwargs)
         self.fields["notes"].choices = chart_notes.kind_choices()
 
     def defaults(self):
         return {**super().defaults(), "notes_set": "1"}
-
-    def clean_notes(self):
-        if not self._notes_chosen:
-            return [kind for kind, _label in self.fields["notes"].choices]
-        return self.cleaned_data["notes"]
 
     def offer_splits(self, notes) -> None:
         """The PDSA annotations of the chart as the choices of ``split``."""

@@ -129,14 +129,12 @@
       chart.$qiLines = [];
       if (!lines.length) return;
       const { ctx, chartArea, scales } = chart;
-      const seen = {};
+      const rows = []; // the right edge of the last label on each row of labels
       ctx.save();
       ctx.setLineDash([4, 3]);
       ctx.font = "11px sans-serif";
       lines.forEach((line) => {
         const x = scales.x.getPixelForValue(line.index);
-        const stack = seen[line.index] || 0;
-        seen[line.index] = stack + 1;
         ctx.strokeStyle = line.colour || palette.purple;
         ctx.fillStyle = line.colour || palette.purple;
         ctx.beginPath();
@@ -144,7 +142,14 @@
         ctx.lineTo(x, chartArea.bottom);
         ctx.stroke();
         const text = line.label.length > 28 ? `${line.label.slice(0, 27)}…` : line.label;
-        ctx.fillText(text, x + 3, chartArea.top + 10 + 12 * stack);
+        const width = ctx.measureText(text).width;
+        // near the right edge the label goes left of its line; labels never overlap:
+        // each takes the first row where it fits
+        const left = x + 3 + width > chartArea.right ? x - 3 - width : x + 3;
+        let row = rows.findIndex((right) => right < left - 4);
+        if (row < 0) row = rows.length;
+        rows[row] = left + width;
+        ctx.fillText(text, left, chartArea.top + 10 + 12 * row);
         chart.$qiLines.push({ x, label: line.label, url: line.url || "" });
       });
       ctx.restore();
