@@ -14,7 +14,7 @@ from indicators.models import Indicator
 
 from .models import PROGRESS_SCALE, Action, Aim, CoachingVisit, Driver, PDSACycle
 
-DATE = forms.DateInput(attrs={"type": "date"})
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")  # ISO: what type=date reads
 
 
 def people_for(user):

@@ -122,6 +122,7 @@
   // A line may carry its own colour and a url; lines at the same month stack their labels.
   // The drawn positions are kept on chart.$qiLines so that a page can open a line's url
   // when it is clicked (see lineAt).
+  const MAX_LABEL_ROWS = 3;
   const verticalLines = {
     id: "qiVerticalLines",
     afterDatasetsDraw(chart, _args, options) {
@@ -137,6 +138,7 @@
         const x = scales.x.getPixelForValue(line.index);
         ctx.strokeStyle = line.colour || palette.purple;
         ctx.fillStyle = line.colour || palette.purple;
+        ctx.setLineDash(line.dash || [4, 3]);
         ctx.beginPath();
         ctx.moveTo(x, chartArea.top);
         ctx.lineTo(x, chartArea.bottom);
@@ -148,8 +150,12 @@
         const left = x + 3 + width > chartArea.right ? x - 3 - width : x + 3;
         let row = rows.findIndex((right) => right < left - 4);
         if (row < 0) row = rows.length;
-        rows[row] = left + width;
-        ctx.fillText(text, left, chartArea.top + 10 + 12 * row);
+        // at most MAX_LABEL_ROWS rows of labels: a crowded month keeps its line (named on
+        // hover and in the list beside the chart) without piling labels over the data
+        if (row < MAX_LABEL_ROWS) {
+          rows[row] = left + width;
+          ctx.fillText(text, left, chartArea.top + 10 + 12 * row);
+        }
         chart.$qiLines.push({ x, label: line.label, url: line.url || "" });
       });
       ctx.restore();

@@ -203,7 +203,7 @@
   // month of the new phase; the centre line and limits break there.
   (data.phases || []).forEach((phase) => {
     const index = periods.indexOf(phase.start);
-    if (index >= 0) lines.push({ index, label: phase.reason, colour: p.black });
+    if (index >= 0) lines.unshift({ index, label: phase.reason, colour: p.black, dash: [] }); // labelled first
   });
   const options = Q.baseOptions();
   options.interaction = { mode: "index", intersect: false };

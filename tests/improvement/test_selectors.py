@@ -124,6 +124,7 @@ class AnnotationTests(ImprovementWorldMixin, TestCase):
                 "label": "PDSA: Kader list in Kota Mukomuko (Puskesmas Kota Mukomuko)",
                 "kind": "pdsa",
                 "url": reverse("improvement:pdsa_detail", args=[self.cycle_mukomuko.pk]),
+                "key": f"pdsa-{self.cycle_mukomuko.pk}",
             },
             notes,
         )

@@ -78,6 +78,12 @@ class CollaborativePagesTests(PermissionMatrixMixin, ImprovementWorldMixin, Test
                 url, allowed=writers, denied=[self.provinsi_bengkulu, *denied], wrong_methods=()
             )
 
+    def test_session_form_shows_the_saved_date_and_attendance(self):
+        self.client.force_login(self.coach_cilegon)
+        response = self.client.get(reverse("improvement:session_edit", args=[self.session2.pk]))
+        self.assertContains(response, 'value="2025-05-12"')  # ISO, what a date input reads
+        self.assertContains(response, f'name="people_{self.pkm_ciwandan.pk}" value="2"')
+
     def test_session_detail_is_the_meeting_pack(self):
         self.client.force_login(self.coach_cilegon)
         response = self.client.get(
@@ -201,7 +207,7 @@ class CollaborativePagesTests(PermissionMatrixMixin, ImprovementWorldMixin, Test
         with self.assertNumQueries(9):
             response = self.client.get(url, **choose_language(self.client, "en"))
         self.assertContains(response, "1 of 36 facility-months scored")
-        self.assertContains(response, 'class="text-center p-0 ps-6"')
+        self.assertContains(response, 'class="text-center p-0 pscore-6"')
         self.assertContains(response, "Outstanding sustainable results")
 
     def test_coach_edits_a_score_which_replaces_it(self):
@@ -332,6 +338,8 @@ class AimEditingTests(PermissionMatrixMixin, ImprovementWorldMixin, TestCase):
         response = self.client.get(self.aim.get_absolute_url())
         self.assertContains(response, 'data-testid="driver-diagram"')
         self.assertContains(response, "Kader home visit list")
+        # coordinates are not localised (Indonesian would write 1000 as 1.000: no diagram)
+        self.assertContains(response, 'viewBox="0 0 1000 ')
         self.assertNotContains(response, reverse("improvement:driver_add", args=[self.aim.pk]))
 
 
