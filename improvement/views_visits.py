@@ -112,7 +112,11 @@ def visit_detail(request, pk):
             "actions": visit.follow_ups.select_related("facility", "owner", "indicator"),
             "can_edit": may_edit,
             "follow_up_form": FollowUpForm(
-                user=user, initial={"due_date": timezone.localdate() + timezone.timedelta(days=14)}
+                user=user,
+                initial={
+                    "due_date": timezone.localdate() + timezone.timedelta(days=14),
+                    "owner": user.pk,
+                },
             )
             if may_edit
             else None,

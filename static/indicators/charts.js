@@ -147,12 +147,17 @@
         const width = ctx.measureText(text).width;
         // near the right edge the label goes left of its line; labels never overlap:
         // each takes the first row where it fits
-        const left = x + 3 + width > chartArea.right ? x - 3 - width : x + 3;
+        const left = Math.max(
+          chartArea.left,
+          x + 3 + width > chartArea.right ? x - 3 - width : x + 3
+        );
         let row = rows.findIndex((right) => right < left - 4);
         if (row < 0) row = rows.length;
         // at most MAX_LABEL_ROWS rows of labels: a crowded month keeps its line (named on
         // hover and in the list beside the chart) without piling labels over the data
-        if (row < MAX_LABEL_ROWS) {
+        // a phone-wide chart has no room for labels: lines only (named on hover and in
+        // the list beside the chart)
+        if (row < MAX_LABEL_ROWS && chart.width >= 480) {
           rows[row] = left + width;
           ctx.fillText(text, left, chartArea.top + 10 + 12 * row);
         }
