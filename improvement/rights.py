@@ -100,3 +100,15 @@ def facility_ids_with(user, action: str, facilities) -> set[int]:
         ):
             found.add(pk)
     return found
+
+
+def holds_role_for(user, action: str) -> bool:
+    """Does the user hold any role that ``action`` allows, somewhere (no query beyond the
+    cached role assignments)? For "add" buttons on lists; the form itself offers only the
+    facilities where the right holds."""
+    if not active_user(user):
+        return False
+    allowed = RIGHTS[action]
+    if user.is_superuser and Role.ADMIN in allowed:
+        return True
+    return any(a.role in allowed for a in role_assignments_of(user))

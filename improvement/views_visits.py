@@ -17,7 +17,7 @@ from facilities.scoping import can
 from . import services
 from .forms import FollowUpForm, VisitForm
 from .models import CoachingVisit
-from .rights import EDIT_VISIT
+from .rights import EDIT_VISIT, holds_role_for
 from .views import _with_right, _write
 
 GET_POST = require_http_methods(["GET", "POST"])
@@ -40,7 +40,7 @@ def visit_list(request):
             "visits": visits[:200],
             "facility": facility,
             "show": request.GET.get("show", ""),
-            "can_add": _with_right(user, EDIT_VISIT, Facility.objects.visible_to(user)).exists(),
+            "can_add": holds_role_for(user, EDIT_VISIT),
         },
     )
 

@@ -347,10 +347,12 @@ def build_series(
 
     ``rates`` (one per month) say how many of the expected reports each point is made
     of; incomplete months are drawn hollow and, unless ``include_incomplete``, left out
-    of the centre, limits and runs (and never flagged). ``splits`` start new phases (as
-    qicharts2's ``part`` and NHSRplotthedots' ``rebase``: the split month is the first
-    point of the new phase; each phase has its own centre line, limits and runs
-    analysis); a split at the first month or outside the months is ignored."""
+    of the centre, limits and runs (and never flagged). ``splits`` start new phases: the
+    split month is the first point of the new phase, as NHSRplotthedots' ``rebase`` date
+    and qicharts2's ``part = k`` with k the number of months before it (qic splits the
+    data into parts ``rep(seq_along(c(0, k)), diff(c(0, k, n)))`` and computes the centre,
+    limits and runs analysis of each part on its own points); a split at the first month
+    or outside the months is ignored."""
     incomplete = set(incomplete_months(rates))
     excluded = set() if include_incomplete else incomplete
     if kind == AUTO:

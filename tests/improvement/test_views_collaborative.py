@@ -154,6 +154,24 @@ class CollaborativePagesTests(PermissionMatrixMixin, ImprovementWorldMixin, Test
         for user in (self.kapus_lubuk_pinang, self.provinsi_bengkulu, self.outsider):
             self.assert_status(user, follow, 404, method="post")
 
+    def test_visit_list_query_count_does_not_grow_with_visits(self):
+        self.client.force_login(self.coach_cilegon)
+        url = reverse("improvement:visits")
+        self.client.get(url)
+        with self.assertNumQueries(6) as first:
+            self.client.get(url)
+        for day in (3, 4, 5):
+            services.visit_save(
+                user=self.coach_cilegon,
+                facility=self.pkm_ciwandan,
+                coach=self.coach_cilegon,
+                date=dt.date(2025, 7, day),
+                findings=f"Visit {day}",
+            )
+        with self.assertNumQueries(len(first.captured_queries)):
+            response = self.client.get(url)
+        self.assertContains(response, "Visit 5")
+
     def test_follow_up_from_the_visit_page(self):
         self.client.force_login(self.coach_cilegon)
         url = reverse("improvement:visit_follow_up", args=[self.visit.pk])
