@@ -404,6 +404,8 @@ class TrendAnnotationTests(ImprovementWorldMixin, TestCase):
     def test_the_kind_filter_is_in_the_url(self):
         response = self.trend("&notes_set=1&notes=session&notes=visit")
         self.assertEqual(self.kinds(response), {"session", "visit"})
+        printed = response.content.decode().split('data-testid="print-filters"')[1][:1500]
+        self.assertIn("Learning sessions, Coaching visits", " ".join(printed.split()))
         self.assertEqual(self.kinds(self.trend("&notes_set=1")), set())
 
     def test_split_at_a_pdsa_start(self):
