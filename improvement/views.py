@@ -328,7 +328,8 @@ def action_create(request):
 def action_edit(request, pk):
     user = request.user
     action = get_object_or_404(
-        Action.objects.visible_to(user).select_related("facility__district", "owner"), pk=pk
+        Action.objects.visible_to(user).select_related("facility__district", "owner", "visit"),
+        pk=pk,
     )
     may_edit = can(user, EDIT_ACTION, action) and action.status == Action.Status.OPEN
     if request.method == "POST" and not may_edit:

@@ -184,6 +184,8 @@ class CollaborativePagesTests(PermissionMatrixMixin, ImprovementWorldMixin, Test
         self.assertEqual((action.visit, action.source), (self.visit, "coaching"))
         page = self.client.get(self.visit.get_absolute_url())
         self.assertContains(page, "Train the bidan")
+        detail = self.client.get(action.get_absolute_url())  # and back to its visit
+        self.assertContains(detail, f'href="{self.visit.get_absolute_url()}"')
         self.assertContains(page, "Fill the K6 register")
 
     def test_overdue_follow_ups_show_on_the_coach_home_and_facility_page(self):
