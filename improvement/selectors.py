@@ -314,6 +314,9 @@ class SessionPack:
     action_period_start: dt.date
     action_period_end: dt.date
     previous: LearningSession | None
+    # PDSA cycles of the network's facilities started in the action period (after the
+    # previous session, up to this one): what the teams tested since they last met
+    cycles: list[PDSACycle] = field(default_factory=list)
 
     @property
     def facilities_present(self) -> int:
@@ -334,15 +337,24 @@ def previous_session(session: LearningSession) -> LearningSession | None:
 
 
 def learning_session_for_pack(session: LearningSession) -> SessionPack:
-    """The session's agenda, attendance (every facility recorded, by name), notes and
-    action period, in three queries."""
+    """The session's agenda, attendance (every facility recorded, by name), notes, action
+    period and the PDSA cycles started in it, in four queries."""
     previous = previous_session(session)
     rows = [
         AttendanceRow(a.facility, a.present, a.people)
         for a in session.attendance.select_related("facility").order_by("facility__name")
     ]
     start = previous.date if previous else session.network.start_date
+    members = NetworkMembership.objects.filter(network_id=session.network_id)
+    after = Q(start_date__gt=start) if previous else Q(start_date__gte=start)
+    cycles = list(
+        PDSACycle.objects.filter(after, facility__in=members.values("facility_id"))
+        .filter(start_date__lte=session.date)
+        .select_related("facility", "change_idea")
+        .order_by("start_date", "pk")
+    )
     return SessionPack(
+        cycles=cycles,
         session=session,
         agenda=session.agenda,
         attendance=rows,

@@ -209,8 +209,11 @@ class SessionPackAndDiagramTests(ImprovementWorldMixin, TestCase):
             (pack.action_period_start, pack.action_period_end, pack.previous),
             (self.network_cilegon.start_date, dt.date(2025, 2, 3), None),
         )
+        self.assertEqual(pack.cycles, [])  # Ciwandan's cycle starts on 14 March
         pack = selectors.learning_session_for_pack(second)
         self.assertEqual((pack.action_period_start, pack.previous), (first.date, first))
+        # both cycles started between the sessions; a member in another district counts
+        self.assertEqual(pack.cycles, [self.cycle_ciwandan, self.cycle_mukomuko])
         self.assertEqual(
             [row.facility.name for row in pack.attendance],
             ["Puskesmas Cibeber", "Puskesmas Ciwandan", "Puskesmas Kota Mukomuko"],
