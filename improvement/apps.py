@@ -8,9 +8,11 @@ class ImprovementConfig(AppConfig):
 
     def ready(self):
         from indicators.annotations import register as register_annotations
+        from indicators.annotations import register_kinds
 
         from . import rights
-        from .selectors import improvement_annotations
+        from .selectors import ANNOTATION_KINDS, improvement_annotations
 
         rights.register()
         register_annotations(improvement_annotations)
+        register_kinds(ANNOTATION_KINDS)

@@ -22,7 +22,18 @@ from indicators.models import Indicator
 from indicators.periods import add_months, last_complete_month
 from indicators.selectors.sums import indicator_values_by_period
 
-from .models import Action, Aim, Driver, GoodPractice, PDSACycle
+from .models import (
+    Action,
+    Aim,
+    CoachingVisit,
+    Driver,
+    GoodPractice,
+    LearningSession,
+    PDSACycle,
+    ProgressScore,
+    ProgressScoreChange,
+    SessionAttendance,
+)
 
 # slug → aim, driver diagram, cycles on (change idea index, facility index, month offset
 # from the improvement start — or "now" for last month, "next" for next month —, day,
@@ -135,18 +146,28 @@ COLLABORATIVES = {
 }
 
 
+# Networks with learning sessions, visits and scores but no demo aim of their own.
+RHYTHM_ONLY = {
+    "kolaborasi-stunting-bogor-cilegon": dict(indicator="STUNTING_PREV", owner="coach.cilegon"),
+}
+
+
 @dataclass
 class DemoResult:
     aims: int = 0
     cycles: int = 0
     actions: int = 0
     practices: int = 0
+    sessions: int = 0
+    visits: int = 0
+    scores: int = 0
     networks: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
         return (
             f"{self.aims} aims, {self.cycles} PDSA cycles, {self.actions} actions, "
-            f"{self.practices} good practices added."
+            f"{self.practices} good practices, {self.sessions} learning sessions, "
+            f"{self.visits} coaching visits, {self.scores} progress scores added."
         )
 
 
@@ -395,7 +416,193 @@ def demo_extend(*, today: dt.date | None = None) -> DemoResult:
     }
     for slug, spec in COLLABORATIVES.items():
         network = LearningNetwork.objects.filter(slug=slug).first()
-        if network is None or network.aims.exists():
+        if network is None:
             continue
-        _seed_network(network, spec, today=today, users=users, result=result)
+        if not network.aims.exists():
+            _seed_network(network, spec, today=today, users=users, result=result)
+        if not network.learning_sessions.exists():  # also for a demo seeded before them
+            _seed_rhythm(network, spec, today=today, users=users, result=result)
+    for slug, spec in RHYTHM_ONLY.items():
+        network = LearningNetwork.objects.filter(slug=slug).first()
+        if network is not None and not network.learning_sessions.exists():
+            _seed_rhythm(network, spec, today=today, users=users, result=result)
     return result
+
+
+# ----------------------------------------------------------------------------- sessions, visits
+AGENDA = (
+    "08.30 Pembukaan dan tujuan sesi\n"
+    "09.00 Data jejaring: run chart {indicator} per puskesmas\n"
+    "10.00 Cerita siklus PDSA dari tiap tim\n"
+    "11.00 Praktik baik dan diskusi kelompok\n"
+    "12.00 Rencana aksi sampai sesi berikutnya"
+)
+
+
+def _seed_rhythm(network, spec, *, today, users, result) -> None:
+    """Three learning sessions (before the first PDSA cycles, between, and last month)
+    with attendance, coaching visits with open, overdue and done follow-ups, and monthly
+    IHI progress scores that rise after each facility's PDSA work."""
+    members = list(
+        Facility.objects.filter(memberships__network=network, memberships__left__isnull=True)
+        .select_related("district")
+        .order_by("code")
+    )
+    if not members:
+        return
+    last_month = last_complete_month(today)
+    start = add_months(network.start_date.replace(day=1), 3)  # the demo improvement
+    indicator = Indicator.objects.get(code=spec["indicator"])
+    coach = users.get(spec["owner"])
+    first = add_months(start, -1)  # before the first cycles (offset -1, from day 6)
+    dates = [first.replace(day=3), None, last_month.replace(day=12)]
+    span = (last_month.year - first.year) * 12 + last_month.month - first.month
+    dates[1] = add_months(first, max(1, span // 2)).replace(day=14)
+    for n, day in enumerate(dates, start=1):
+        if day > today:
+            day = today - dt.timedelta(days=1)
+        session = LearningSession.objects.create(
+            network=network,
+            title=f"Sesi pembelajaran {n}",
+            date=day,
+            place="Aula Dinas Kesehatan" if n != 2 else "Daring (Zoom) dan ruang rapat RSUD",
+            agenda=AGENDA.format(indicator=indicator.code),
+            notes=(
+                "Tim sepakat mencoba perubahan pertama pada periode aksi berikut."
+                if n == 1
+                else "Tim membagikan hasil PDSA; perubahan yang berhasil diperluas ke RW lain."
+            ),
+            created_by=coach,
+        )
+        rows = []
+        for i, facility in enumerate(members):
+            present = (i + n) % 5 != 0  # about one facility in five missed a session
+            rows.append(
+                SessionAttendance(
+                    session=session,
+                    facility=facility,
+                    present=present,
+                    people=(1 + (i + n) % 3) if present else 0,
+                )
+            )
+        SessionAttendance.objects.bulk_create(rows)
+        result.sessions += 1
+    _seed_visits(members, start=start, today=today, coach=coach, users=users, result=result)
+    scorer = users.get("coach.cilegon")
+    if not (scorer and scorer.role_assignments.filter(network=network).exists()):
+        scorer = users.get("admin")  # a network without a demo coach
+    _seed_scores(network, members, start=start, today=today, coach=scorer, result=result)
+
+
+def _seed_visits(members, *, start, today, coach, users, result) -> None:
+    if coach is None:
+        return
+    last_month = last_complete_month(today)
+    head = users.get("kapus.lubuk_pinang")
+    head_facility = head and head.role_assignments.values_list("facility", flat=True).first()
+    visited = members[:3]
+    for i, facility in enumerate(visited):
+        for month, findings in (
+            (
+                add_months(start, 1),
+                "Register kohort ibu belum diisi lengkap; kader belum punya daftar ibu hamil.",
+            ),
+            (
+                last_month,
+                "Daftar ibu hamil per RW sudah dipakai; pencatatan kunjungan ulang masih "
+                "tertinggal di dua desa.",
+            ),
+        ):
+            visit = CoachingVisit.objects.create(
+                facility=facility,
+                coach=coach,
+                date=month.replace(day=8 + i),
+                findings=findings,
+                created_by=coach,
+            )
+            result.visits += 1
+            owner = head if head and facility.pk == head_facility else coach
+            recent = month == last_month
+            Action.objects.create(
+                facility=facility,
+                owner=owner,
+                title="Lengkapi register kohort ibu bulan ini"
+                if not recent
+                else "Kejar pencatatan kunjungan ulang di dua desa",
+                due_date=visit.date + dt.timedelta(days=14 if not recent else 10),
+                month=month,
+                source=Action.Source.COACHING,
+                visit=visit,
+                created_by=coach,
+                **(
+                    {}
+                    if recent
+                    else {
+                        "status": Action.Status.DONE,
+                        "what_was_done": "Register dilengkapi bidan koordinator.",
+                        "closed_at": timezone.now(),
+                    }
+                ),
+            )
+            if recent:  # one that waits for the next visit, not yet due
+                Action.objects.create(
+                    facility=facility,
+                    owner=coach,
+                    title="Dampingi tim menyiapkan siklus PDSA berikutnya",
+                    due_date=today + dt.timedelta(days=21),
+                    month=month,
+                    source=Action.Source.COACHING,
+                    visit=visit,
+                    created_by=coach,
+                )
+            result.actions += 2 if recent else 1
+
+
+def _seed_scores(network, members, *, start, today, coach, result) -> None:
+    """From the month before the improvement (or 17 months back) to last month: 1.0
+    while the team forms, then half a point every three months of PDSA work, and half a
+    point more once the facility has a finished cycle; at most 4.5."""
+    last_month = last_complete_month(today)
+    first = max(add_months(start, -1), add_months(last_month, -17))
+    done = {}
+    for facility_id, day in PDSACycle.objects.filter(
+        facility__in=members, status=PDSACycle.Status.DONE
+    ).values_list("facility_id", "end_date"):
+        done[facility_id] = min(day, done.get(facility_id, day))
+    joined = dict(
+        network.memberships.filter(facility__in=members).values_list("facility_id", "joined")
+    )
+    taken = set(  # one score per facility-month, whatever the network
+        ProgressScore.objects.filter(facility__in=members).values_list("facility_id", "month")
+    )
+    now = timezone.now()
+    month = first
+    rows = []
+    while month <= last_month:
+        since = (month.year - start.year) * 12 + month.month - start.month
+        for i, facility in enumerate(members):
+            if joined.get(facility.pk, month) > add_months(month, 1):
+                continue  # not yet a member: no score
+            if (facility.pk, month) in taken:
+                continue
+            score = Decimal("1.0") + Decimal("0.5") * max(0, (since + i % 2) // 3)
+            if facility.pk in done and done[facility.pk] < month:
+                score += Decimal("0.5")
+            rows.append(
+                ProgressScore(
+                    facility=facility,
+                    month=month,
+                    score=min(score, Decimal("4.5")),
+                    entered_by=coach,
+                    entered_at=now,
+                )
+            )
+        month = add_months(month, 1)
+    created = ProgressScore.objects.bulk_create(rows)
+    ProgressScoreChange.objects.bulk_create(
+        ProgressScoreChange(
+            score=row, old_score=None, new_score=row.score, changed_by=coach, changed_at=now
+        )
+        for row in created
+    )
+    result.scores += len(created)

@@ -8,6 +8,8 @@ through ``improvement.services`` and ask ``facilities.scoping.can`` (rights in
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -296,6 +298,14 @@ class Action(models.Model):
     source = models.CharField(
         _("source"), max_length=10, choices=Source.choices, default=Source.MANUAL
     )
+    visit = models.ForeignKey(
+        "CoachingVisit",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="follow_ups",
+        verbose_name=_("coaching visit"),
+    )
     what_was_done = models.TextField(_("what was done"), blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     created_by = models.ForeignKey(
@@ -396,3 +406,220 @@ class GoodPractice(models.Model):
     @property
     def tag_list(self) -> list[str]:
         return [t.strip() for t in self.tags.split(",") if t.strip()]
+
+
+# ----------------------------------------------------------------------------- learning sessions
+class LearningSessionQuerySet(models.QuerySet):
+    def visible_to(self, user) -> LearningSessionQuerySet:
+        """Sessions of the networks the user sees."""
+        if not active_user(user):
+            return self.none()
+        return self.filter(network__in=LearningNetwork.objects.visible_to(user).values("pk"))
+
+
+class LearningSession(models.Model):
+    """A learning session of a network (Breakthrough Series): the meeting between two
+    action periods, with its agenda, who came from each facility and the notes."""
+
+    network = models.ForeignKey(
+        LearningNetwork,
+        on_delete=models.CASCADE,
+        related_name="learning_sessions",
+        verbose_name=_("learning network"),
+    )
+    title = models.CharField(_("title"), max_length=200)
+    date = models.DateField(_("date"))
+    place = models.CharField(_("place"), max_length=200)
+    agenda = models.TextField(_("agenda"))
+    notes = models.TextField(_("notes"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = LearningSessionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["date", "pk"]
+        verbose_name = _("learning session")
+        verbose_name_plural = _("learning sessions")
+        indexes = [models.Index(fields=["network", "date"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("improvement:session_detail", args=[self.pk])
+
+
+class SessionAttendance(models.Model):
+    """Whether a facility of the network came to a session, and with how many people."""
+
+    session = models.ForeignKey(
+        LearningSession,
+        on_delete=models.CASCADE,
+        related_name="attendance",
+        verbose_name=_("learning session"),
+    )
+    facility = models.ForeignKey(
+        Facility, on_delete=models.CASCADE, related_name="+", verbose_name=_("facility")
+    )
+    present = models.BooleanField(_("present"), default=False)
+    people = models.PositiveSmallIntegerField(_("number of people"), default=0)
+
+    class Meta:
+        ordering = ["session", "facility__name"]
+        verbose_name = _("attendance")
+        verbose_name_plural = _("attendance")
+        constraints = [
+            models.UniqueConstraint(fields=["session", "facility"], name="unique_attendance"),
+            models.CheckConstraint(
+                name="attendance_people_if_present",
+                condition=Q(present=True, people__gte=1) | Q(present=False, people=0),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.facility} @ {self.session}"
+
+
+# ----------------------------------------------------------------------------- coaching visits
+class CoachingVisitQuerySet(models.QuerySet):
+    def visible_to(self, user) -> CoachingVisitQuerySet:
+        if not active_user(user):
+            return self.none()
+        return self.filter(facility__in=_visible_facilities(user))
+
+
+class CoachingVisit(models.Model):
+    """A coaching visit (pendampingan) to a facility: what the coach found; the follow-up
+    actions are :class:`Action` rows linked to the visit."""
+
+    facility = models.ForeignKey(
+        Facility,
+        on_delete=models.CASCADE,
+        related_name="coaching_visits",
+        verbose_name=_("facility"),
+    )
+    coach = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="coaching_visits",
+        verbose_name=_("coach"),
+    )
+    date = models.DateField(_("date of visit"))
+    findings = models.TextField(_("findings"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = CoachingVisitQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-date", "-pk"]
+        verbose_name = _("coaching visit")
+        verbose_name_plural = _("coaching visits")
+        indexes = [models.Index(fields=["facility", "date"])]
+
+    def __str__(self) -> str:
+        return f"{self.facility} {self.date:%Y-%m-%d}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("improvement:visit_detail", args=[self.pk])
+
+
+# ----------------------------------------------------------------------------- progress scores
+def _half(x: str) -> Decimal:
+    return Decimal(x)
+
+
+# The IHI Breakthrough Series assessment scale (0.5 to 5 in halves).
+PROGRESS_SCALE: list[tuple[Decimal, str]] = [
+    (_half("0.5"), pgettext_lazy("IHI progress score", "Intent to participate")),
+    (_half("1.0"), pgettext_lazy("IHI progress score", "Forming team")),
+    (_half("1.5"), pgettext_lazy("IHI progress score", "Planning for the project has begun")),
+    (_half("2.0"), pgettext_lazy("IHI progress score", "Activity, but no changes")),
+    (_half("2.5"), pgettext_lazy("IHI progress score", "Changes tested, but no improvement")),
+    (_half("3.0"), pgettext_lazy("IHI progress score", "Modest improvement")),
+    (_half("3.5"), pgettext_lazy("IHI progress score", "Improvement")),
+    (_half("4.0"), pgettext_lazy("IHI progress score", "Significant improvement")),
+    (_half("4.5"), pgettext_lazy("IHI progress score", "Sustainable improvement")),
+    (_half("5.0"), pgettext_lazy("IHI progress score", "Outstanding sustainable results")),
+]
+PROGRESS_LABELS = dict(PROGRESS_SCALE)
+
+
+class ProgressScoreQuerySet(models.QuerySet):
+    def visible_to(self, user) -> ProgressScoreQuerySet:
+        if not active_user(user):
+            return self.none()
+        return self.filter(facility__in=_visible_facilities(user))
+
+
+class ProgressScore(models.Model):
+    """The coach's IHI progress score of a facility team for one month (one per
+    facility-month; a new entry replaces it and the change is kept in
+    :class:`ProgressScoreChange`)."""
+
+    facility = models.ForeignKey(
+        Facility,
+        on_delete=models.CASCADE,
+        related_name="progress_scores",
+        verbose_name=_("facility"),
+    )
+    month = models.DateField(_("month"))
+    score = models.DecimalField(
+        _("progress score"), max_digits=2, decimal_places=1, choices=PROGRESS_SCALE
+    )
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    entered_at = models.DateTimeField(_("entered at"))
+
+    objects = ProgressScoreQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["facility", "month"]
+        verbose_name = _("progress score")
+        verbose_name_plural = _("progress scores")
+        constraints = [
+            models.UniqueConstraint(fields=["facility", "month"], name="unique_progress_month"),
+            models.CheckConstraint(
+                name="progress_score_scale", condition=Q(score__gte=0.5, score__lte=5)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.facility} {self.month:%Y-%m}: {self.score}"
+
+    @property
+    def label(self) -> str:
+        return str(PROGRESS_LABELS.get(self.score, ""))
+
+    @property
+    def level(self) -> int:
+        """1–10 (the score in halves), for the colour scale."""
+        return int(self.score * 2)
+
+
+class ProgressScoreChange(models.Model):
+    """Audit of a progress score: who set it from what to what, and when."""
+
+    score = models.ForeignKey(ProgressScore, on_delete=models.CASCADE, related_name="changes")
+    old_score = models.DecimalField(max_digits=2, decimal_places=1, null=True, blank=True)
+    new_score = models.DecimalField(max_digits=2, decimal_places=1)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["changed_at", "pk"]
+        verbose_name = _("progress score change")
+        verbose_name_plural = _("progress score changes")
+
+    def __str__(self) -> str:
+        return f"{self.old_score} → {self.new_score}"

@@ -7,27 +7,45 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import File
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from facilities.models import Facility, LearningNetwork
+from facilities.models import Facility, LearningNetwork, NetworkMembership
 from facilities.scoping import can
 from indicators.models import Indicator
 from indicators.periods import month_start
 
 from .attachments import check_upload
-from .models import Action, Aim, Attachment, Driver, GoodPractice, PDSACycle
+from .models import (
+    PROGRESS_LABELS,
+    Action,
+    Aim,
+    Attachment,
+    CoachingVisit,
+    Driver,
+    GoodPractice,
+    LearningSession,
+    PDSACycle,
+    ProgressScore,
+    ProgressScoreChange,
+    SessionAttendance,
+)
 from .rights import (
     EDIT_ACTION,
     EDIT_AIM,
     EDIT_PDSA,
     EDIT_PRACTICE,
+    EDIT_PROGRESS,
+    EDIT_VISIT,
     PUBLISH_PRACTICE,
     can_on_network,
+    can_run_sessions,
 )
 
 
@@ -77,10 +95,46 @@ def aim_create(
         )
 
 
-def _can_edit_aim(user, aim: Aim) -> bool:
+def can_edit_aim(user, aim: Aim) -> bool:
     if aim.network_id:
         return can_on_network(user, EDIT_AIM, aim.network)
     return can(user, EDIT_AIM, aim.facility)
+
+
+_can_edit_aim = can_edit_aim
+
+AIM_FIELDS = (
+    "statement",
+    "indicator",
+    "baseline_value",
+    "baseline_start",
+    "baseline_end",
+    "target_value",
+    "target_date",
+    "owner",
+)
+
+
+def aim_update(*, aim: Aim, user, **fields) -> Aim:
+    """Change an aim's statement, indicator, baseline or target (not its network or
+    facility: a new scope is a new aim)."""
+    unknown = set(fields) - set(AIM_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown fields {sorted(unknown)}")
+    with transaction.atomic():
+        locked = _lock(Aim, aim)
+        _require(can_edit_aim(user, locked))
+        for name, value in fields.items():
+            setattr(locked, name, value)
+        if not locked.statement.strip():
+            raise ValidationError(_("Please write the aim."))
+        locked.statement = locked.statement.strip()
+        locked.baseline_start = month_start(locked.baseline_start)
+        locked.baseline_end = month_start(locked.baseline_end)
+        if locked.baseline_end < locked.baseline_start:
+            raise ValidationError(_("The baseline period ends before it starts."))
+        locked.save()
+        return locked
 
 
 def driver_add(
@@ -103,9 +157,102 @@ def driver_add(
         )
     with transaction.atomic():
         _require(_can_edit_aim(user, aim))
+        if not position:
+            siblings = Driver.objects.filter(aim=aim, parent=parent)
+            position = max((d.position for d in siblings), default=-1) + 1
         return Driver.objects.create(
             aim=aim, parent=parent, kind=kind, text=text, position=position
         )
+
+
+def _lock_driver(driver: Driver, user) -> Driver:
+    locked = Driver.objects.select_for_update().select_related("aim").get(pk=driver.pk)
+    _require(can_edit_aim(user, locked.aim))
+    return locked
+
+
+def _siblings(driver: Driver) -> list[Driver]:
+    return list(
+        Driver.objects.filter(aim_id=driver.aim_id, parent_id=driver.parent_id).order_by(
+            "position", "pk"
+        )
+    )
+
+
+def _renumber(nodes: list[Driver]) -> None:
+    for i, node in enumerate(nodes):
+        if node.position != i:
+            node.position = i
+            node.save(update_fields=["position"])
+
+
+def driver_rename(*, driver: Driver, user, text: str) -> Driver:
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError(_("Please write the driver or change idea."))
+    with transaction.atomic():
+        locked = _lock_driver(driver, user)
+        locked.text = text[:300]
+        locked.save(update_fields=["text"])
+        return locked
+
+
+def driver_move(
+    *, driver: Driver, user, direction: str = "", parent: Driver | None = None
+) -> Driver:
+    """Move a node up or down among its siblings (``direction`` "up"/"down"), or under
+    another ``parent`` of the right kind in the same aim (it goes last there)."""
+    with transaction.atomic():
+        locked = _lock_driver(driver, user)
+        if parent is not None:
+            if parent.aim_id != locked.aim_id or parent.kind != Driver.PARENT_KIND[locked.kind]:
+                raise ValidationError(
+                    _(
+                        "A secondary driver moves under a primary driver, a change idea under a "
+                        "secondary driver, of the same aim."
+                    )
+                )
+            old_siblings = [d for d in _siblings(locked) if d.pk != locked.pk]
+            locked.parent = parent
+            locked.position = max((d.position for d in _siblings(locked)), default=-1) + 1
+            locked.save(update_fields=["parent", "position"])
+            _renumber(old_siblings)
+            return locked
+        if direction not in ("up", "down"):
+            raise ValidationError(_("Say where to move it."))
+        nodes = _siblings(locked)
+        i = next(k for k, d in enumerate(nodes) if d.pk == locked.pk)
+        j = i - 1 if direction == "up" else i + 1
+        if 0 <= j < len(nodes):
+            nodes[i], nodes[j] = nodes[j], nodes[i]
+        _renumber(nodes)
+        locked.refresh_from_db()
+        return locked
+
+
+def driver_delete(*, driver: Driver, user) -> None:
+    """Delete a node and what hangs under it, unless a PDSA cycle tests one of its change
+    ideas: the cycles are the team's record and are never deleted with a diagram node."""
+    with transaction.atomic():
+        locked = _lock_driver(driver, user)
+        ids, frontier = {locked.pk}, [locked.pk]
+        while frontier:
+            frontier = list(
+                Driver.objects.filter(parent_id__in=frontier).values_list("pk", flat=True)
+            )
+            ids.update(frontier)
+        cycles = PDSACycle.objects.filter(change_idea_id__in=ids).count()
+        if cycles:
+            raise ValidationError(
+                _(
+                    "“%(text)s” cannot be deleted: %(n)s PDSA cycle(s) test its change ideas. "
+                    "Move the change ideas elsewhere first, or rename the node."
+                )
+                % {"text": locked.text, "n": cycles}
+            )
+        rest = [d for d in _siblings(locked) if d.pk != locked.pk]
+        locked.delete()
+        _renumber(rest)
 
 
 # ----------------------------------------------------------------------------- PDSA cycles
@@ -219,14 +366,18 @@ def action_create(
     indicator: Indicator | None = None,
     month: dt.date | None = None,
     source: str = Action.Source.MANUAL,
+    visit: CoachingVisit | None = None,
 ) -> Action:
     title = (title or "").strip()
     if not title:
         raise ValidationError(_("Please say what is to be done."))
+    if visit is not None and visit.facility_id != facility.pk:
+        raise ValidationError(_("A follow-up action is for the facility that was visited."))
     with transaction.atomic():
         _require(can(user, EDIT_ACTION, facility))
         _check_owner(owner, facility)
         return Action.objects.create(
+            visit=visit,
             facility=facility,
             owner=owner,
             title=title,
@@ -331,3 +482,147 @@ def _clean_tags(tags: str) -> str:
         if tag and tag.lower() not in {t.lower() for t in seen}:
             seen.append(tag)
     return ", ".join(seen)[:200]
+
+
+# ----------------------------------------------------------------------------- learning sessions
+def network_members_at(network: LearningNetwork, day: dt.date):
+    """Facilities that were members of ``network`` on ``day``."""
+    rows = NetworkMembership.objects.filter(network=network, joined__lte=day).filter(
+        Q(left__isnull=True) | Q(left__gte=day)
+    )
+    return Facility.objects.filter(pk__in=rows.values("facility_id")).order_by("name")
+
+
+def session_save(
+    *,
+    user,
+    network: LearningNetwork,
+    title: str,
+    date: dt.date,
+    place: str,
+    agenda: str,
+    notes: str = "",
+    attendance: dict[int, int] | None = None,
+    session: LearningSession | None = None,
+) -> LearningSession:
+    """Create (or edit, with ``session``) a learning session of ``network``.
+
+    ``attendance`` maps facility ids to the number of people who came (0: absent); every
+    facility that was a member on the session's date gets a row, present or absent, and
+    a facility that was not a member is refused."""
+    title, place, agenda = (title or "").strip(), (place or "").strip(), (agenda or "").strip()
+    if not (title and place and agenda):
+        raise ValidationError(_("A learning session needs a title, a place and an agenda."))
+    attendance = attendance or {}
+    if any(n < 0 for n in attendance.values()):
+        raise ValidationError(_("The number of people cannot be negative."))
+    with transaction.atomic():
+        if session is not None:
+            session = LearningSession.objects.select_for_update().get(pk=session.pk)
+            network = session.network
+        _require(can_run_sessions(user, network))
+        members = {f.pk: f for f in network_members_at(network, date)}
+        strangers = set(attendance) - set(members)
+        if strangers:
+            raise ValidationError(
+                _("Attendance can only be recorded for facilities of the network on that date.")
+            )
+        if session is None:
+            session = LearningSession(network=network, created_by=user)
+        session.title, session.date, session.place = title, date, place
+        session.agenda, session.notes = agenda, (notes or "").strip()
+        session.save()
+        session.attendance.exclude(facility_id__in=members).delete()
+        existing = {a.facility_id: a for a in session.attendance.all()}
+        for pk in members:
+            people = attendance.get(pk, 0)
+            row = existing.get(pk) or SessionAttendance(session=session, facility_id=pk)
+            if row.pk is None or row.people != people:
+                row.people, row.present = people, people > 0
+                row.save()
+        return session
+
+
+# ----------------------------------------------------------------------------- coaching visits
+def visit_save(
+    *,
+    user,
+    facility: Facility,
+    coach,
+    date: dt.date,
+    findings: str,
+    visit: CoachingVisit | None = None,
+) -> CoachingVisit:
+    """Record (or edit) a coaching visit; the coach must hold a role over the facility
+    that lets them record visits (a coach of one of its networks, or district staff)."""
+    findings = (findings or "").strip()
+    if not findings:
+        raise ValidationError(_("Please write what you found during the visit."))
+    if date > timezone.localdate():
+        raise ValidationError(_("A visit is recorded once it has taken place."))
+    with transaction.atomic():
+        if visit is not None:
+            visit = CoachingVisit.objects.select_for_update().get(pk=visit.pk)
+            facility = visit.facility
+        _require(can(user, EDIT_VISIT, facility))
+        if not can(coach, EDIT_VISIT, facility):
+            raise ValidationError(
+                _("The coach must be a coach or district officer of this facility.")
+            )
+        if visit is None:
+            visit = CoachingVisit(facility=facility, created_by=user)
+        visit.coach, visit.date, visit.findings = coach, date, findings
+        visit.save()
+        return visit
+
+
+def visit_follow_up(*, visit: CoachingVisit, user, title: str, owner, due_date: dt.date) -> Action:
+    """A follow-up action of a visit: an improvement :class:`Action` linked to it."""
+    if not can(user, EDIT_VISIT, visit.facility):
+        raise PermissionDenied(_("You may not change this."))
+    return action_create(
+        user=user,
+        facility=visit.facility,
+        owner=owner,
+        title=title,
+        due_date=due_date,
+        month=visit.date,
+        source=Action.Source.COACHING,
+        visit=visit,
+    )
+
+
+# ----------------------------------------------------------------------------- progress scores
+def progress_score_set(
+    *, user, facility: Facility, month: dt.date, score, note: str = ""
+) -> ProgressScore:
+    """Set the facility's IHI progress score for a month (0.5–5 in halves). One score per
+    facility-month: a new entry replaces the old one, and each change is audited (who,
+    when, old → new). Future months cannot be scored."""
+    month = month_start(month)
+    if month > month_start(timezone.localdate()):
+        raise ValidationError(_("A month is scored once it has started."))
+    try:
+        score = Decimal(str(score)).quantize(Decimal("0.1"))
+    except ArithmeticError as error:
+        raise ValidationError(_("Choose a score from the scale.")) from error
+    if score not in PROGRESS_LABELS:
+        raise ValidationError(_("Choose a score from the scale."))
+    now = timezone.now()
+    with transaction.atomic():
+        _require(can(user, EDIT_PROGRESS, facility))
+        row = (
+            ProgressScore.objects.select_for_update().filter(facility=facility, month=month).first()
+        )
+        old = row.score if row else None
+        if row is None:
+            row = ProgressScore(facility=facility, month=month)
+        elif old == score and row.note == (note or "").strip():
+            return row
+        row.score, row.note = score, (note or "").strip()[:300]
+        row.entered_by, row.entered_at = user, now
+        row.save()
+        ProgressScoreChange.objects.create(
+            score=row, old_score=old, new_score=score, changed_by=user, changed_at=now
+        )
+        return row

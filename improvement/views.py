@@ -21,7 +21,17 @@ from indicators.models import Indicator
 from . import selectors, services
 from .forms import ActionForm, CloseActionForm, LibraryFilter, PDSAForm, PracticeForm, UploadForm
 from .models import Action, Aim, Attachment, Driver, GoodPractice, PDSACycle
-from .rights import EDIT_ACTION, EDIT_PDSA, EDIT_PRACTICE, PUBLISH_PRACTICE
+from .rights import (
+    EDIT_ACTION,
+    EDIT_AIM,
+    EDIT_PDSA,
+    EDIT_PRACTICE,
+    EDIT_PROGRESS,
+    EDIT_VISIT,
+    PUBLISH_PRACTICE,
+    can_on_network,
+    can_run_sessions,
+)
 
 GET_POST = require_http_methods(["GET", "POST"])
 
@@ -82,6 +92,9 @@ def network_workspace(request, slug):
             .open()
             .select_related("facility", "owner")[:30],
             "members": members.order_by("name"),
+            "sessions": network.learning_sessions.order_by("-date")[:5],
+            "can_run_sessions": can_run_sessions(user, network),
+            "can_add_aim": can_on_network(user, EDIT_AIM, network),
             "today": timezone.localdate(),
         },
     )
@@ -105,25 +118,12 @@ def facility_workspace(request, code):
             "actions": facility.actions.open().select_related("owner", "indicator"),
             "practices": GoodPractice.objects.visible_to(user).filter(facility=facility),
             "can_act": can(user, EDIT_ACTION, facility),
+            "visits": facility.coaching_visits.select_related("coach")[:10],
+            "can_visit": can(user, EDIT_VISIT, facility),
+            "can_score": can(user, EDIT_PROGRESS, facility),
+            "scores": facility.progress_scores.order_by("-month")[:6],
+            "can_add_aim": can(user, EDIT_AIM, facility),
             "today": timezone.localdate(),
-        },
-    )
-
-
-@require_GET
-@login_required
-def aim_detail(request, pk):
-    aim = get_object_or_404(
-        Aim.objects.visible_to(request.user).select_related("indicator", "network", "facility"),
-        pk=pk,
-    )
-    return render(
-        request,
-        "improvement/aim.html",
-        {
-            "aim": aim,
-            "progress": selectors.aim_progress(aim=aim),
-            "tree": selectors.driver_tree(aim),
         },
     )
 
@@ -328,7 +328,8 @@ def action_create(request):
 def action_edit(request, pk):
     user = request.user
     action = get_object_or_404(
-        Action.objects.visible_to(user).select_related("facility__district", "owner"), pk=pk
+        Action.objects.visible_to(user).select_related("facility__district", "owner", "visit"),
+        pk=pk,
     )
     may_edit = can(user, EDIT_ACTION, action) and action.status == Action.Status.OPEN
     if request.method == "POST" and not may_edit:

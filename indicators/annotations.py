@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
@@ -24,6 +25,30 @@ from .selectors.values import Annotation
 
 Provider = Callable[..., Iterable[Annotation]]
 _providers: list[Provider] = []
+# Kinds of annotation a provider supplies, with their label (for the trend page's filter).
+_kinds: dict[str, object] = {}
+
+
+@dataclass(frozen=True)
+class Note(Annotation):
+    """An annotation that names its object: ``key`` (e.g. "pdsa-12") lets the trend page
+    split its phases at a PDSA cycle's start and link the filter; ``title`` is the
+    object's own name for sentences ("PDSA 'Kartu pengingat K4'")."""
+
+    key: str = ""
+    title: str = ""
+
+    def to_json(self) -> dict:
+        return {**super().to_json(), "key": self.key}
+
+
+def register_kinds(kinds: dict[str, object]) -> None:
+    """Name the kinds of annotation a provider supplies (kind → label, lazily translated)."""
+    _kinds.update(kinds)
+
+
+def kind_choices() -> list[tuple[str, object]]:
+    return list(_kinds.items())
 
 
 def register(provider: Provider) -> Provider:

@@ -98,14 +98,16 @@ def build_chart(
     excluded: Sequence[int] = (),
     *,
     screen_moving_ranges: bool = False,
+    phases: Sequence[int] = (),
 ):
     """(chart, scale): the stats result and the factor from its scale to display units.
     ``excluded`` points (incomplete months) are drawn but left out of the centre, limits
     and runs. ``screen_moving_ranges`` (I charts only) drops moving ranges >= 3.267 × their
     mean before the limits are computed, as NHSRplotthedots does by default: the summary
     marks use it, the chart page keeps domain.md's unscreened limits."""
+    phases = list(phases) or None
     if kind == RUN:
-        return stats.run_chart([c.value for c in cells], excluded=excluded), 1.0
+        return stats.run_chart([c.value for c in cells], excluded=excluded, phases=phases), 1.0
     if kind == I_CHART:
         lower = 0.0
         chart = stats.i_chart(
@@ -113,11 +115,13 @@ def build_chart(
             lower_bound=lower,
             excluded=excluded,
             screen_moving_ranges=screen_moving_ranges,
+            phases=phases,
         )
         return chart, 1.0
     numerators, denominators = _counts(indicator, cells)
     function = {P: stats.p_chart, LANEY_P: stats.laney_p_chart, U: stats.u_chart}[kind]
-    return function(numerators, denominators, excluded=excluded), float(indicator.factor)
+    chart = function(numerators, denominators, excluded=excluded, phases=phases)
+    return chart, float(indicator.factor)
 
 
 def target_on_scale(indicator: Indicator, scale: float) -> float | None:
@@ -259,6 +263,15 @@ def summary_marks(
 # ----------------------------------------------------------------------------- series payload
 
 
+@dataclass(frozen=True)
+class PhaseSplit:
+    """A new phase from ``month`` (the first of a month), and why, in words."""
+
+    month: dt.date
+    reason: str
+    key: str = ""
+
+
 @dataclass
 class Series:
     """A chart of one indicator for one area, in display units, ready for JSON."""
@@ -273,6 +286,9 @@ class Series:
     annotations: list[dict] = field(default_factory=list)
     include_incomplete: bool = False
     complete_threshold: float = 0.8
+    # Phase splits: [{"start": "YYYY-MM", "label": month, "reason": why}] (first phase
+    # implicit); each point says its phase.
+    phases: list[dict] = field(default_factory=list)
 
     @property
     def incomplete_count(self) -> int:
@@ -302,6 +318,7 @@ class Series:
             "annotations": self.annotations,
             "include_incomplete": self.include_incomplete,
             "complete_threshold": self.complete_threshold,
+            "phases": self.phases,
         }
 
 
@@ -324,18 +341,27 @@ def build_series(
     annotations: Sequence[Annotation] = (),
     rates: Sequence[ReportingRates] | None = None,
     include_incomplete: bool = False,
+    splits: Sequence[PhaseSplit] = (),
 ) -> Series:
     """Chart ``cells`` (one per month) with the chosen chart and describe its signals.
 
     ``rates`` (one per month) say how many of the expected reports each point is made
     of; incomplete months are drawn hollow and, unless ``include_incomplete``, left out
-    of the centre, limits and runs (and never flagged)."""
+    of the centre, limits and runs (and never flagged). ``splits`` start new phases: the
+    split month is the first point of the new phase, as NHSRplotthedots' ``rebase`` date
+    and qicharts2's ``part = k`` with k the number of months before it (qic splits the
+    data into parts ``rep(seq_along(c(0, k)), diff(c(0, k, n)))`` and computes the centre,
+    limits and runs analysis of each part on its own points); a split at the first month
+    or outside the months is ignored."""
     incomplete = set(incomplete_months(rates))
     excluded = set() if include_incomplete else incomplete
     if kind == AUTO:
         judged = [c for i, c in enumerate(cells) if i not in excluded]
         kind = auto_chart(indicator, judged)
-    chart, scale = build_chart(indicator, cells, kind, sorted(excluded))
+    index = {m: i for i, m in enumerate(months)}
+    splits = sorted((s for s in splits if index.get(s.month, 0) > 0), key=lambda s: index[s.month])
+    starts = [index[s.month] for s in splits]
+    chart, scale = build_chart(indicator, cells, kind, sorted(excluded), phases=[0, *starts])
     covering: dict[int, list[stats.Signal]] = {}
     for signal in chart.signals:
         for i in range(signal.start, signal.end + 1):
@@ -363,6 +389,7 @@ def build_series(
                 "not_due": bool(month_rates and month_rates.not_due),
                 "complete": i not in incomplete,
                 "excluded": i in excluded,
+                "phase": point.phase,
                 "signals": [
                     {"rule": s.code, "text": describe_signal(s, months, run_chart=run)}
                     for s in covering.get(i, ())
@@ -391,6 +418,15 @@ def build_series(
         annotations=[a.to_json() for a in annotations],
         include_incomplete=include_incomplete,
         complete_threshold=settings.QI_COMPLETE_SHARE,
+        phases=[
+            {
+                "start": s.month.strftime("%Y-%m"),
+                "label": month_label(s.month),
+                "reason": s.reason,
+                "key": s.key,
+            }
+            for s in splits
+        ],
     )
 
 

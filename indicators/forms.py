@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from facilities.models import Facility
 
+from . import annotations as chart_notes
 from . import charts
 from .periods import (
     MONTH,
@@ -203,6 +204,47 @@ class TrendForm(RangeForm):
 
     def defaults(self):
         return {**super().defaults(), "chart": charts.AUTO}
+
+
+class TrendPageForm(TrendForm):
+    """The trend page's form: also which kinds of annotation to draw (checkboxes, all by
+    default; ``notes_set`` says the user chose, so that none ticked means none) and a PDSA
+    cycle at whose start month the chart splits into two phases (its choices are the PDSA
+    annotations of the chart, set by the page builder)."""
+
+    notes = forms.MultipleChoiceField(
+        label=_("Annotations"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    notes_set = forms.CharField(required=False, widget=forms.HiddenInput)
+    split = forms.CharField(
+        label=_("New phase at a PDSA start"),
+        required=False,
+        max_length=40,
+        widget=forms.Select(choices=[("", "—")]),
+    )
+
+    def __init__(self, data=None, **kwargs):
+        kinds = [kind for kind, _label in chart_notes.kind_choices()]
+        data = {} if data is None else data
+        if not data.get("notes_set"):
+            data = data.copy()  # not chosen yet: every kind, ticked
+            if hasattr(data, "setlist"):
+                data.setlist("notes", kinds)
+            else:
+                data["notes"] = kinds
+        super().__init__(data, **kwargs)
+        self.fields["notes"].choices = chart_notes.kind_choices()
+
+    def defaults(self):
+        return {**super().defaults(), "notes_set": "1"}
+
+    def offer_splits(self, notes) -> None:
+        """The PDSA annotations of the chart as the choices of ``split``."""
+        self.fields["split"].widget.choices = [("", _("No split"))] + [
+            (n.key, f"{n.date:%Y-%m} · {n.title or n.label}")
+            for n in notes
+            if n.kind == "pdsa" and getattr(n, "key", "")
+        ]
 
 
 class CompareForm(PeriodForm):

@@ -11,10 +11,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.http import Http404
+from django.utils.translation import gettext as _
 
-from . import annotations, forms
+from . import annotations, charts, forms
 from .areas import Area, AreaError, resolve_area
 from .models import Indicator
+from .periods import month_label, month_start
 from .selectors import compare, completeness, multiples, outcomes, overview, pws, stunting, trend
 from .selectors.completeness import PeriodChoice
 from .selectors.sums import indicators_with_elements
@@ -127,19 +129,49 @@ def _overview(result, area, form):
 
 
 def _trend(result, area, form):
-    start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+    cleaned = form.cleaned_data
+    start, end = cleaned["start"], cleaned["end"]
+    notes = _annotations(area, start, end)
+    splits, split_problem = [], ""
+    if isinstance(form, forms.TrendPageForm):
+        form.offer_splits(notes)
+        splits, split_problem = _phase_splits(notes, cleaned["split"], start)
+        notes = [n for n in notes if n.kind in cleaned["notes"]]
+    result.extra["split_problem"] = split_problem
     return trend.trend(
         indicator=result.indicator,
         facilities=area.facilities,
         start=start,
         end=end,
-        chart=form.cleaned_data["chart"],
+        chart=cleaned["chart"],
         statuses=form.statuses,
         network=area.network,
         districts=area.whole_districts,
-        annotations=_annotations(area, start, end),
-        include_incomplete=form.cleaned_data["include_incomplete"],
+        annotations=notes,
+        include_incomplete=cleaned["include_incomplete"],
+        splits=splits,
     )
+
+
+def _phase_splits(notes, key: str, start) -> tuple[list[charts.PhaseSplit], str]:
+    """The split the user chose (a PDSA annotation's key), with its reason in words, or
+    why there is none."""
+    if not key:
+        return [], ""
+    note = next((n for n in notes if n.kind == "pdsa" and getattr(n, "key", "") == key), None)
+    if note is None:
+        return [], _("The chosen PDSA cycle did not start within these months: no phase split.")
+    month = month_start(note.date)
+    if month <= month_start(start):
+        return [], _(
+            "The chosen PDSA cycle started in the first month of the chart: choose earlier "
+            "months to compare before and after."
+        )
+    reason = _("New phase from %(month)s: PDSA “%(title)s” started") % {
+        "month": month_label(month),
+        "title": note.title or note.label,
+    }
+    return [charts.PhaseSplit(month, reason, key)], ""
 
 
 def _multiples(result, area, form):
@@ -226,7 +258,7 @@ PAGES = {
         ),
         Page(
             "trend",
-            forms.TrendForm,
+            forms.TrendPageForm,
             _trend,
             "include_submitted include_incomplete start end chart",
             script="trend",

@@ -35,7 +35,16 @@ from django.test import TestCase, override_settings
 from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
 
 from facilities.models import LearningNetwork, NetworkMembership, RoleAssignment
-from improvement.models import Action, Aim, Attachment, Driver, GoodPractice, PDSACycle
+from improvement.models import (
+    Action,
+    Aim,
+    Attachment,
+    CoachingVisit,
+    Driver,
+    GoodPractice,
+    LearningSession,
+    PDSACycle,
+)
 from jobs.models import Job
 from tests.factories import (
     DistrictFactory,
@@ -135,6 +144,23 @@ URLS: dict[str, Entry] = {
     "improvement:network": scoped("network"),
     "improvement:facility": scoped("facility"),
     "improvement:aim_detail": scoped("aim"),
+    "improvement:aim_create": scoped("network_query", GP),
+    "improvement:aim_edit": scoped("aim", GP),
+    "improvement:driver_add": scoped("aim", "POST"),
+    "improvement:driver_rename": scoped("driver", "POST"),
+    "improvement:driver_move": scoped("driver", "POST"),
+    "improvement:driver_delete": scoped("driver", GP),
+    "improvement:sessions": scoped("network"),
+    "improvement:session_create": scoped("network", GP),
+    "improvement:session_detail": scoped("session"),
+    "improvement:session_edit": scoped("session", GP),
+    "improvement:visits": page(),
+    "improvement:visit_create": page(GP),
+    "improvement:visit_detail": scoped("visit"),
+    "improvement:visit_edit": scoped("visit", GP),
+    "improvement:visit_follow_up": scoped("visit", "POST"),
+    "improvement:progress": scoped("network"),
+    "improvement:progress_edit": scoped("progress_month", GP),
     "improvement:change_idea": scoped("idea"),
     "improvement:pdsa_create": scoped("pdsa_idea", GP),
     "improvement:pdsa_detail": scoped("pdsa"),
@@ -191,6 +217,11 @@ OBJECT_KWARGS = {
     "user": lambda o: {"pk": o.user.pk},
     "role": lambda o: {"pk": o.user.pk, "assignment": o.role.pk},
     "network": lambda o: {"slug": o.network.slug},
+    "network_query": lambda o: {"?network": o.network.slug},
+    "session": lambda o: {"pk": o.session.pk},
+    "visit": lambda o: {"pk": o.visit.pk},
+    "driver": lambda o: {"pk": o.driver.pk},
+    "progress_month": lambda o: {"code": o.facility.code, "period": "2025-01"},
     "aim": lambda o: {"pk": o.aim.pk},
     "idea": lambda o: {"pk": o.idea.pk},
     "pdsa_idea": lambda o: {"idea": o.idea.pk},
@@ -282,6 +313,20 @@ class UrlMatrixTests(ImprovementWorldMixin, TestCase):
         o = cls.objects["in"]
         o.network, o.aim, o.idea = cls.network_cilegon, cls.aim, cls.idea
         o.pdsa, o.action = cls.cycle_mukomuko, cls.action
+        o.driver = cls.primary
+        o.session = LearningSession.objects.create(
+            network=cls.network_cilegon,
+            title="Sesi 1",
+            date=dt.date(2025, 2, 1),
+            place="Aula",
+            agenda="K6",
+        )
+        o.visit = CoachingVisit.objects.create(
+            facility=cls.pkm_kota_mukomuko,
+            coach=cls.coach_cilegon,
+            date=dt.date(2025, 2, 3),
+            findings="Register",
+        )
         o.practice = GoodPractice.objects.create(
             title="Kota practice", facility=cls.pkm_kota_mukomuko, indicator=cls.k6, story="."
         )
@@ -305,6 +350,13 @@ class UrlMatrixTests(ImprovementWorldMixin, TestCase):
         primary = Driver.objects.create(aim=o.aim, kind="primary", text="p")
         secondary = Driver.objects.create(aim=o.aim, kind="secondary", parent=primary, text="s")
         o.idea = Driver.objects.create(aim=o.aim, kind="change_idea", parent=secondary, text="idea")
+        o.driver = primary
+        o.session = LearningSession.objects.create(
+            network=o.network, title="Luar 1", date=dt.date(2025, 2, 1), place="x", agenda="x"
+        )
+        o.visit = CoachingVisit.objects.create(
+            facility=luar, coach=cilegon_head.user, date=dt.date(2025, 2, 3), findings="x"
+        )
         o.pdsa = PDSACycle.objects.create(
             facility=luar,
             change_idea=o.idea,

@@ -47,6 +47,9 @@ class SeriesPointSerializer(serializers.Serializer):
     excluded = serializers.BooleanField(
         help_text="Left out of the centre line, limits and signals (an incomplete month)"
     )
+    phase = serializers.IntegerField(
+        help_text="Phase of the point (0 = first); each phase has its own centre and limits"
+    )
     signals = PointSignalSerializer(many=True, help_text="Every signal covering the point")
 
 
@@ -64,6 +67,16 @@ class SeriesAnnotationSerializer(serializers.Serializer):
     label = serializers.CharField()
     kind = serializers.CharField()
     url = serializers.CharField(allow_blank=True)
+    key = serializers.CharField(
+        required=False, help_text="The object, e.g. pdsa-12 (the trend page's split= value)"
+    )
+
+
+class SeriesPhaseSerializer(serializers.Serializer):
+    start = serializers.CharField(help_text="First month of the new phase, YYYY-MM")
+    label = serializers.CharField()
+    reason = serializers.CharField(help_text="Why, e.g. the PDSA cycle that started then")
+    key = serializers.CharField(allow_blank=True)
 
 
 class SeriesSerializer(serializers.Serializer):
@@ -80,3 +93,4 @@ class SeriesSerializer(serializers.Serializer):
     complete_threshold = serializers.FloatField(
         help_text="Share of expected reports that makes a month complete"
     )
+    phases = SeriesPhaseSerializer(many=True, help_text="Phase splits after the first phase")

@@ -58,11 +58,13 @@ def trend(
     districts: QuerySet[District] | None = None,
     annotations: Sequence[Annotation] = (),
     include_incomplete: bool = False,
+    splits: Sequence[charts.PhaseSplit] = (),
 ) -> charts.Series:
     """Run or control chart of one indicator for an area, with signals in words and the
     ``annotations`` drawn on it (four queries; the caller supplies the annotations, see
     ``indicators.annotations``). Each point says how many of the expected reports it is
-    made of; incomplete months are left out of the limits unless ``include_incomplete``."""
+    made of; incomplete months are left out of the limits unless ``include_incomplete``.
+    ``splits`` start new phases (own centre line, limits and runs analysis)."""
     rates = reporting_rates(
         facilities=facilities, start=start, end=end, network=network, statuses=statuses
     )
@@ -83,4 +85,5 @@ def trend(
         annotations,
         rates=[rates.get((m,), ReportingRates()) for m in months],
         include_incomplete=include_incomplete,
+        splits=splits,
     )

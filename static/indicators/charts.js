@@ -119,28 +119,58 @@
   // ------------------------------------------------------------------ plugins
 
   // Vertical lines with a label at given x indices (annotations: PDSA cycles, sessions).
+  // A line may carry its own colour and a url; lines at the same month stack their labels.
+  // The drawn positions are kept on chart.$qiLines so that a page can open a line's url
+  // when it is clicked (see lineAt).
+  const MAX_LABEL_ROWS = 3;
   const verticalLines = {
     id: "qiVerticalLines",
     afterDatasetsDraw(chart, _args, options) {
       const lines = (options && options.lines) || [];
+      chart.$qiLines = [];
       if (!lines.length) return;
       const { ctx, chartArea, scales } = chart;
+      const rows = []; // the right edge of the last label on each row of labels
       ctx.save();
-      ctx.strokeStyle = palette.purple;
-      ctx.fillStyle = palette.purple;
       ctx.setLineDash([4, 3]);
       ctx.font = "11px sans-serif";
       lines.forEach((line) => {
         const x = scales.x.getPixelForValue(line.index);
+        ctx.strokeStyle = line.colour || palette.purple;
+        ctx.fillStyle = line.colour || palette.purple;
+        ctx.setLineDash(line.dash || [4, 3]);
         ctx.beginPath();
         ctx.moveTo(x, chartArea.top);
         ctx.lineTo(x, chartArea.bottom);
         ctx.stroke();
-        ctx.fillText(line.label, x + 3, chartArea.top + 10);
+        const text = line.label.length > 28 ? `${line.label.slice(0, 27)}…` : line.label;
+        const width = ctx.measureText(text).width;
+        // near the right edge the label goes left of its line; labels never overlap:
+        // each takes the first row where it fits
+        const left = Math.max(
+          chartArea.left,
+          x + 3 + width > chartArea.right ? x - 3 - width : x + 3
+        );
+        let row = rows.findIndex((right) => right < left - 4);
+        if (row < 0) row = rows.length;
+        // at most MAX_LABEL_ROWS rows of labels: a crowded month keeps its line (named on
+        // hover and in the list beside the chart) without piling labels over the data
+        // a phone-wide chart has no room for labels: lines only (named on hover and in
+        // the list beside the chart)
+        if (row < MAX_LABEL_ROWS && chart.width >= 480) {
+          rows[row] = left + width;
+          ctx.fillText(text, left, chartArea.top + 10 + 12 * row);
+        }
+        chart.$qiLines.push({ x, label: line.label, url: line.url || "" });
       });
       ctx.restore();
     },
   };
+
+  // The annotation line within a few pixels of x (a click or hover), if any.
+  function lineAt(chart, x) {
+    return (chart.$qiLines || []).find((line) => Math.abs(line.x - x) <= 6) || null;
+  }
 
   // Text labels beside chosen points: options.labels = [{datasetIndex, index, text}], with
   // optional colour, bold and dx/dy (offset from the point; default 6 right, 6 up).
@@ -270,6 +300,7 @@
     word,
     wrapLines,
     verticalLines,
+    lineAt,
     pointLabels,
     lineLabels,
     lineLabelPadding,

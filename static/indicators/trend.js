@@ -91,6 +91,11 @@
 
   // Centre line: solid, black, 2 px. Target: long dashes, green, 3 px. Limits: short grey dashes.
   const centres = points.map((point) => point.centre);
+  // no line from the last month of a phase to the first of the next one
+  const phaseBreak = {
+    borderColor: (ctx) =>
+      (points[ctx.p0DataIndex].phase || 0) !== (points[ctx.p1DataIndex].phase || 0) ? "rgba(0,0,0,0)" : undefined,
+  };
   datasets.push({
     label: data.centre_label,
     data: centres,
@@ -99,6 +104,7 @@
     pointRadius: 0,
     pointHoverRadius: 0,
     stepped: "middle",
+    segment: phaseBreak,
     endLabel: endLabel(data.centre_label, lastOf(centres)),
     order: 2,
   });
@@ -114,6 +120,7 @@
         pointRadius: 0,
         pointHoverRadius: 0,
         stepped: "middle",
+        segment: phaseBreak,
         order: 3,
       },
       {
@@ -127,6 +134,7 @@
         pointRadius: 0,
         pointHoverRadius: 0,
         stepped: "middle",
+        segment: phaseBreak,
         order: 3,
       }
     );
@@ -181,12 +189,36 @@
   }
 
   const periods = points.map((point) => point.period);
+  // One colour per kind of annotation (Okabe–Ito, as the rest of the chart).
+  const kindColour = { pdsa: p.purple, session: p.sky, visit: p.green, action: p.grey };
   const lines = (data.annotations || [])
-    .map((note) => ({ index: periods.indexOf(note.date.slice(0, 7)), label: note.label }))
+    .map((note) => ({
+      index: periods.indexOf(note.date.slice(0, 7)),
+      label: note.label,
+      url: note.url,
+      colour: kindColour[note.kind],
+    }))
     .filter((line) => line.index >= 0);
+  // A phase split (qicharts2 part / NHSRplotthedots rebase): a solid line at the first
+  // month of the new phase; the centre line and limits break there.
+  (data.phases || []).forEach((phase) => {
+    const index = periods.indexOf(phase.start);
+    if (index >= 0) lines.unshift({ index, label: phase.reason, colour: p.black, dash: [] }); // labelled first
+  });
   const options = Q.baseOptions();
   options.interaction = { mode: "index", intersect: false };
   options.plugins.qiVerticalLines = { lines };
+  // Clicking a marker opens its PDSA cycle, session, visit or action; hovering names it.
+  options.onClick = (event, _elements, chartObject) => {
+    const line = Q.lineAt(chartObject, event.x);
+    if (line && line.url) window.location.assign(line.url);
+  };
+  options.onHover = (event, _elements, chartObject) => {
+    const line = Q.lineAt(chartObject, event.x);
+    const target = event.native ? event.native.target : canvas;
+    target.style.cursor = line && line.url ? "pointer" : "default";
+    target.title = line ? `${line.label}${line.url ? ` — ${Q.word(canvas, "openLabel", "")}` : ""}` : "";
+  };
   options.plugins.legend.labels.filter = (item, chartData) =>
     !chartData.datasets[item.datasetIndex].hideInLegend;
   options.plugins.tooltip = {

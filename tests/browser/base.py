@@ -90,7 +90,9 @@ class BrowserTestCase(StaticLiveServerTestCase):
         """Click something that loads a new page and wait until it has."""
         old_page = self.browser.find_element("tag name", "html")
         # centre it first: sticky bars must not cover what a user would click
-        self.browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
+        self.browser.execute_script(
+            "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", element
+        )
         element.click()
         self.wait_replaced(old_page)
 

@@ -9,7 +9,16 @@ from facilities.models import LearningNetwork
 from facilities.services import regions_load
 from improvement import selectors
 from improvement.demo import demo_extend
-from improvement.models import Action, Aim, Driver, GoodPractice, PDSACycle
+from improvement.models import (
+    Action,
+    Aim,
+    CoachingVisit,
+    Driver,
+    GoodPractice,
+    LearningSession,
+    PDSACycle,
+    ProgressScore,
+)
 from indicators.demo import demo_seed
 from indicators.periods import add_months
 
@@ -60,7 +69,32 @@ class DemoCollaborativeTests(TestCase):
         self.assertIn(progress.month, [dt.date(2026, 9, 1), dt.date(2026, 10, 1)])
         self.assertGreater(progress.share, 0)
 
+    def test_sessions_visits_and_scores(self):
+        self.assertEqual((self.first.sessions, LearningSession.objects.count()), (9, 9))
+        sessions = list(self.cilegon.learning_sessions.order_by("date"))
+        first_cycle = PDSACycle.objects.filter(change_idea__aim__network=self.cilegon).earliest(
+            "start_date"
+        )
+        self.assertLess(sessions[0].date, first_cycle.start_date)  # the kick-off comes first
+        self.assertLessEqual(sessions[-1].date, TODAY)
+        pack = selectors.learning_session_for_pack(sessions[1])
+        self.assertEqual(
+            (pack.action_period_start, pack.action_period_end), (sessions[0].date, sessions[1].date)
+        )
+        self.assertTrue(0 < pack.facilities_present < len(pack.attendance))
+        follow_ups = Action.objects.filter(visit__isnull=False)
+        self.assertTrue(follow_ups.filter(status="done").exists())
+        self.assertTrue(follow_ups.open().filter(due_date__lt=TODAY).exists())  # overdue
+        self.assertTrue(follow_ups.open().filter(due_date__gte=TODAY).exists())
+        self.assertGreater(CoachingVisit.objects.count(), 0)
+        scores = ProgressScore.objects.filter(facility__memberships__network=self.cilegon)
+        latest = scores.order_by("-month").first()
+        self.assertEqual(latest.month, dt.date(2026, 10, 1))
+        self.assertGreater(latest.score, scores.order_by("month").first().score)
+        self.assertEqual(latest.entered_by.username, "coach.cilegon")
+
     def test_second_run_adds_nothing(self):
         again = demo_extend(today=TODAY)
         self.assertEqual((again.aims, again.cycles, again.actions, again.practices), (0, 0, 0, 0))
+        self.assertEqual((again.sessions, again.visits, again.scores), (0, 0, 0))
         self.assertEqual(Aim.objects.count(), 2)

@@ -124,6 +124,7 @@ class AnnotationTests(ImprovementWorldMixin, TestCase):
                 "label": "PDSA: Kader list in Kota Mukomuko (Puskesmas Kota Mukomuko)",
                 "kind": "pdsa",
                 "url": reverse("improvement:pdsa_detail", args=[self.cycle_mukomuko.pk]),
+                "key": f"pdsa-{self.cycle_mukomuko.pk}",
             },
             notes,
         )
@@ -180,3 +181,66 @@ class RampTests(ImprovementWorldMixin, TestCase):
         )
         self.assertEqual(selectors.open_actions_of(self.coach_cilegon), [self.action])
         self.assertEqual(selectors.open_actions_of(self.dinkes_mukomuko), [])
+
+
+class SessionPackAndDiagramTests(ImprovementWorldMixin, TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.build_improvement()
+
+    def test_pack_action_period_runs_from_the_previous_session(self):
+        from improvement import services
+
+        def session(day, attendance=None):
+            return services.session_save(
+                user=self.coach_cilegon,
+                network=self.network_cilegon,
+                title=f"S {day}",
+                date=day,
+                place="Aula",
+                agenda="A",
+                attendance=attendance,
+            )
+
+        first = session(dt.date(2025, 2, 3))
+        second = session(dt.date(2025, 5, 6), {self.pkm_cibeber.pk: 0})
+        pack = selectors.learning_session_for_pack(first)
+        self.assertEqual(
+            (pack.action_period_start, pack.action_period_end, pack.previous),
+            (self.network_cilegon.start_date, dt.date(2025, 2, 3), None),
+        )
+        self.assertEqual(pack.cycles, [])  # Ciwandan's cycle starts on 14 March
+        pack = selectors.learning_session_for_pack(second)
+        self.assertEqual((pack.action_period_start, pack.previous), (first.date, first))
+        # both cycles started between the sessions; a member in another district counts
+        self.assertEqual(pack.cycles, [self.cycle_ciwandan, self.cycle_mukomuko])
+        self.assertEqual(
+            [row.facility.name for row in pack.attendance],
+            ["Puskesmas Cibeber", "Puskesmas Ciwandan", "Puskesmas Kota Mukomuko"],
+        )
+        self.assertEqual((pack.facilities_present, pack.people), (0, 0))
+
+    def test_diagram_centres_each_parent_on_its_children(self):
+        from improvement import services
+
+        services.driver_add(
+            user=self.coach_cilegon,
+            aim=self.aim,
+            kind="change_idea",
+            parent=self.secondary,
+            text="Second idea",
+        )
+        diagram = selectors.driver_diagram(self.aim, selectors.driver_tree(self.aim))
+        by_text = {tuple(b.lines): b for b in diagram.boxes}
+        first = by_text[("Kader home visit list",)]
+        second = by_text[("Second idea",)]
+        parent = by_text[("Kader find pregnant women",)]
+
+        def centre(box):
+            return box.y + box.height // 2
+
+        self.assertEqual(second.y - first.y, selectors.DIAGRAM_ROW)  # one row per leaf
+        self.assertEqual(centre(parent), (centre(first) + centre(second)) // 2)
+        self.assertEqual(first.url, self.idea.get_absolute_url())
+        self.assertEqual((first.x, parent.x), (3 * 250 + 10, 2 * 250 + 10))
+        self.assertEqual(len(diagram.links), 4)  # aim→primary→secondary→two ideas

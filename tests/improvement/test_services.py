@@ -3,11 +3,13 @@
 import datetime as dt
 from decimal import Decimal
 
+import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import TestCase
+from django.utils import translation
 
 from improvement import services
-from improvement.models import Action, Driver, GoodPractice, PDSACycle
+from improvement.models import Action, Driver, GoodPractice, PDSACycle, ProgressScore
 
 from .world import ImprovementWorldMixin
 
@@ -251,3 +253,222 @@ class GoodPracticeTests(ImprovementWorldMixin, TestCase):
                 indicator=self.k6,
                 story="x",
             )
+
+
+class DriverEditingTests(ImprovementWorldMixin, TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.build_improvement()
+
+    def test_coach_renames_moves_and_deletes_nodes(self):
+        second = services.driver_add(
+            user=self.coach_cilegon, aim=self.aim, kind="primary", text="Second"
+        )
+        self.assertEqual(second.position, 1)  # goes last among its siblings
+        services.driver_move(driver=second, user=self.coach_cilegon, direction="up")
+        self.assertEqual(
+            list(self.aim.drivers.filter(parent=None).values_list("text", flat=True)),
+            ["Second", "Early ANC contact"],
+        )
+        services.driver_rename(driver=second, user=self.coach_cilegon, text=" Renamed ")
+        second.refresh_from_db()
+        self.assertEqual(second.text, "Renamed")
+        services.driver_move(driver=self.secondary, user=self.coach_cilegon, parent=second)
+        self.secondary.refresh_from_db()
+        self.assertEqual(self.secondary.parent, second)
+        spare = services.driver_add(
+            user=self.coach_cilegon, aim=self.aim, kind="primary", text="Spare"
+        )
+        services.driver_delete(driver=spare, user=self.coach_cilegon)
+        self.assertFalse(Driver.objects.filter(pk=spare.pk).exists())
+
+    def test_a_node_whose_change_ideas_have_cycles_is_not_deleted(self):
+        with self.assertRaisesMessage(ValidationError, "2 PDSA cycle"):
+            services.driver_delete(driver=self.primary, user=self.coach_cilegon)
+        self.assertTrue(Driver.objects.filter(pk=self.idea.pk).exists())
+
+    def test_moves_keep_the_tree_shape_and_rights(self):
+        with self.assertRaises(ValidationError):  # a change idea under a primary driver
+            services.driver_move(driver=self.idea, user=self.coach_cilegon, parent=self.primary)
+        with self.assertRaises(ValidationError):  # into another aim's tree
+            services.driver_move(
+                driver=self.secondary, user=self.coach_cilegon, parent=self.lp_primary
+            )
+        for user in (self.dinkes_mukomuko, self.kapus_lubuk_pinang, self.outsider):
+            with self.assertRaises(PermissionDenied):
+                services.driver_rename(driver=self.primary, user=user, text="x")
+
+    def test_aim_update(self):
+        aim = services.aim_update(
+            aim=self.aim, user=self.coach_cilegon, statement=" New ", target_value=Decimal("85")
+        )
+        self.assertEqual((aim.statement, aim.target_value), ("New", Decimal("85")))
+        with self.assertRaises(PermissionDenied):
+            services.aim_update(aim=self.aim, user=self.dinkes_mukomuko, statement="x")
+        with self.assertRaises(ValidationError):
+            services.aim_update(
+                aim=self.aim, user=self.coach_cilegon, baseline_end=dt.date(2023, 1, 1)
+            )
+
+
+@time_machine.travel(dt.datetime(2025, 7, 15, 3, 0, tzinfo=dt.UTC))
+class LearningSessionTests(ImprovementWorldMixin, TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.build_improvement()
+
+    def fields(self, **extra):
+        base = dict(title="Sesi 1", date=dt.date(2025, 3, 10), place="Aula", agenda="Review K6")
+        return {**base, **extra}
+
+    def test_coach_and_district_staff_of_a_member_district_record_sessions(self):
+        session = services.session_save(
+            user=self.coach_cilegon,
+            network=self.network_cilegon,
+            attendance={self.pkm_ciwandan.pk: 3},
+            **self.fields(),
+        )
+        rows = {a.facility: (a.present, a.people) for a in session.attendance.all()}
+        self.assertEqual(
+            rows,
+            {
+                self.pkm_ciwandan: (True, 3),
+                self.pkm_cibeber: (False, 0),
+                self.pkm_kota_mukomuko: (False, 0),
+            },
+        )
+        # Mukomuko has a member (Puskesmas Kota Mukomuko): its district office may edit
+        services.session_save(
+            user=self.dinkes_mukomuko,
+            network=self.network_cilegon,
+            session=session,
+            attendance={self.pkm_kota_mukomuko.pk: 2},
+            **self.fields(notes="Good"),
+        )
+        rows = {a.facility: a.people for a in session.attendance.all()}
+        self.assertEqual(rows[self.pkm_kota_mukomuko], 2)
+        self.assertEqual(rows[self.pkm_ciwandan], 0)
+        for user in (self.kapus_lubuk_pinang, self.provinsi_bengkulu, self.outsider):
+            with self.assertRaises(PermissionDenied):
+                services.session_save(user=user, network=self.network_cilegon, **self.fields())
+
+    def test_attendance_only_for_members(self):
+        with self.assertRaises(ValidationError):
+            services.session_save(
+                user=self.coach_cilegon,
+                network=self.network_cilegon,
+                attendance={self.pkm_lubuk_pinang.pk: 2},
+                **self.fields(),
+            )
+        with self.assertRaises(ValidationError):
+            services.session_save(
+                user=self.coach_cilegon, network=self.network_cilegon, **self.fields(agenda=" ")
+            )
+
+
+@time_machine.travel(dt.datetime(2025, 7, 15, 3, 0, tzinfo=dt.UTC))
+class CoachingVisitTests(ImprovementWorldMixin, TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.build_improvement()
+
+    def test_visit_with_follow_up_actions(self):
+        visit = services.visit_save(
+            user=self.coach_cilegon,
+            facility=self.pkm_ciwandan,
+            coach=self.coach_cilegon,
+            date=dt.date(2025, 7, 1),
+            findings=" Register incomplete ",
+        )
+        self.assertEqual(visit.findings, "Register incomplete")
+        action = services.visit_follow_up(
+            visit=visit,
+            user=self.coach_cilegon,
+            title="Complete the K6 register",
+            owner=self.coach_cilegon,
+            due_date=dt.date(2025, 7, 10),
+        )
+        self.assertEqual((action.visit, action.source), (visit, Action.Source.COACHING))
+        self.assertEqual(action.month, dt.date(2025, 7, 1))
+        self.assertEqual(list(visit.follow_ups.all()), [action])
+
+    def test_rights_and_rules(self):
+        fields = dict(date=dt.date(2025, 7, 1), findings="x")
+        # district staff record visits in their district; facility heads and others do not
+        services.visit_save(
+            user=self.dinkes_mukomuko,
+            facility=self.pkm_lubuk_pinang,
+            coach=self.dinkes_mukomuko,
+            **fields,
+        )
+        for user in (self.kapus_lubuk_pinang, self.provinsi_bengkulu, self.outsider):
+            with self.assertRaises(PermissionDenied):
+                services.visit_save(user=user, facility=self.pkm_lubuk_pinang, coach=user, **fields)
+        with self.assertRaises(ValidationError):  # the coach must be able to visit it
+            services.visit_save(
+                user=self.coach_cilegon,
+                facility=self.pkm_ciwandan,
+                coach=self.kapus_lubuk_pinang,
+                **fields,
+            )
+        with self.assertRaises(ValidationError):  # not yet happened
+            services.visit_save(
+                user=self.coach_cilegon,
+                facility=self.pkm_ciwandan,
+                coach=self.coach_cilegon,
+                date=dt.date(2025, 8, 1),
+                findings="x",
+            )
+
+
+@time_machine.travel(dt.datetime(2025, 7, 15, 3, 0, tzinfo=dt.UTC))
+class ProgressScoreTests(ImprovementWorldMixin, TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.build_improvement()
+
+    def test_one_score_per_month_replaced_and_audited(self):
+        first = services.progress_score_set(
+            user=self.coach_cilegon,
+            facility=self.pkm_ciwandan,
+            month=dt.date(2025, 6, 20),
+            score="2",
+        )
+        self.assertEqual((first.month, first.score), (dt.date(2025, 6, 1), Decimal("2.0")))
+        second = services.progress_score_set(
+            user=self.admin, facility=self.pkm_ciwandan, month=dt.date(2025, 6, 1), score="3.5"
+        )
+        self.assertEqual(second.pk, first.pk)
+        self.assertEqual(ProgressScore.objects.get().score, Decimal("3.5"))
+        changes = list(second.changes.values_list("old_score", "new_score", "changed_by"))
+        self.assertEqual(
+            changes,
+            [
+                (None, Decimal("2.0"), self.coach_cilegon.pk),
+                (Decimal("2.0"), Decimal("3.5"), self.admin.pk),
+            ],
+        )
+        with translation.override("en"):
+            self.assertEqual(second.label, "Improvement")
+
+    def test_scale_month_and_rights(self):
+        for score in ("0", "5.5", "2.3", "x"):
+            with self.assertRaises(ValidationError, msg=score):
+                services.progress_score_set(
+                    user=self.coach_cilegon,
+                    facility=self.pkm_ciwandan,
+                    month=dt.date(2025, 6, 1),
+                    score=score,
+                )
+        with self.assertRaises(ValidationError):  # August has not started
+            services.progress_score_set(
+                user=self.coach_cilegon,
+                facility=self.pkm_ciwandan,
+                month=dt.date(2025, 8, 1),
+                score="1",
+            )
+        for user in (self.dinkes_mukomuko, self.kapus_lubuk_pinang, self.outsider):
+            with self.assertRaises(PermissionDenied):
+                services.progress_score_set(
+                    user=user, facility=self.pkm_kota_mukomuko, month=dt.date(2025, 6, 1), score="1"
+                )

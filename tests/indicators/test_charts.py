@@ -143,6 +143,7 @@ class SeriesTests(TestCase):
                 "annotations",
                 "include_incomplete",
                 "complete_threshold",
+                "phases",
             },
         )
         self.assertEqual(payload["indicator"]["code"], "BBLR_RATE")
@@ -291,3 +292,59 @@ class SummaryMarksTests(TestCase):
         marks = self.marks(self.k1, [cell(self.k1, n, 100.0) for n in numerators])
         self.assertEqual((marks.variation, marks.rule), (stats.VARIATION_IMPROVEMENT, "trend_7"))
         self.assertEqual(marks.rule_text, "7 points in a row rising since November 2025")
+
+
+class PhaseSplitTests(TestCase):
+    """A split at a PDSA start: each phase its own centre line, limits and runs analysis
+    (qicharts2 ``part``, NHSRplotthedots ``rebase``: the split month opens the new phase)."""
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.k1 = Indicator.objects.get(code="K1_COV")  # an I chart (coverage)
+
+    def series(self, values, splits=(), kind=charts.I_CHART):
+        cells = [cell(self.k1, v, 100) for v in values]
+        return charts.build_series(self.k1, months(len(values)), cells, kind, splits=splits)
+
+    VALUES = [10, 12, 11, 13, 12, 10, 20, 22, 21, 23, 22, 20]
+
+    def test_each_phase_has_its_own_centre_and_limits(self):
+        split = charts.PhaseSplit(add_months(JAN_2025, 6), "PDSA started", "pdsa-1")
+        series = self.series(self.VALUES, [split])
+        first, second = series.points[0], series.points[6]
+        # phase 1: mean 11.333, mean moving range (2+1+2+1+2)/5 = 1.6 → ± 2.66 × 1.6
+        self.assertAlmostEqual(first["centre"], 68 / 6, places=3)
+        self.assertAlmostEqual(first["ucl"], 68 / 6 + 2.66 * 1.6, places=3)
+        self.assertAlmostEqual(second["centre"], 128 / 6, places=3)
+        self.assertAlmostEqual(second["ucl"], 128 / 6 + 2.66 * 1.6, places=3)
+        self.assertEqual([p["phase"] for p in series.points], [0] * 6 + [1] * 6)
+        # judged within each phase, the second phase is stable: no signal at all
+        self.assertEqual(series.signals, [])
+        self.assertEqual(
+            series.to_json()["phases"],
+            [
+                {
+                    "start": "2025-07",
+                    "label": series.points[6]["label"],
+                    "reason": "PDSA started",
+                    "key": "pdsa-1",
+                }
+            ],
+        )
+
+    def test_without_the_split_the_change_is_a_signal(self):
+        series = self.series(self.VALUES)
+        self.assertTrue(any(p["special_cause"] for p in series.points[6:]))
+        self.assertEqual({p["phase"] for p in series.points}, {0})
+
+    def test_run_chart_median_per_phase(self):
+        split = charts.PhaseSplit(add_months(JAN_2025, 6), "x")
+        series = self.series(self.VALUES, [split], kind=charts.RUN)
+        self.assertEqual(series.points[0]["centre"], 11.5)
+        self.assertEqual(series.points[11]["centre"], 21.5)
+
+    def test_a_split_at_the_first_month_or_outside_is_ignored(self):
+        for month in (JAN_2025, add_months(JAN_2025, 24)):
+            series = self.series(self.VALUES, [charts.PhaseSplit(month, "x")])
+            self.assertEqual(series.phases, [])
+            self.assertEqual({p["phase"] for p in series.points}, {0})
