@@ -30,7 +30,6 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django.apps import apps
 from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.http import Http404
@@ -473,16 +472,47 @@ def _funnel_chart(user, network, indicator, request, month) -> FunnelChart | Non
     return FunnelChart(indicator, comparison, caption, charts.to_png(figure, dpi=110), outside)
 
 
-def _sessions(network, request) -> list | None:
-    """Learning sessions of the action period, if the improvement app has them yet."""
-    try:
-        model = apps.get_model("improvement", "LearningSession")
-    except LookupError:
-        return None
+@dataclass(frozen=True)
+class SessionSummary:
+    """A learning session of the action period as the pack shows it: agenda, who came
+    (``present`` of the ``recorded`` member facilities, ``people`` in all), notes."""
+
+    date: dt.date
+    place: str
+    agenda: str
+    notes: str
+    present: int
+    recorded: int
+    people: int
+    absent: list[str]
+
+
+def _sessions(network, request) -> list[SessionSummary]:
+    """Learning sessions of the action period, from improvement's pack selector."""
+    from improvement.models import LearningSession
+    from improvement.selectors import learning_session_for_pack
+
     first = request.start
     last = add_months(request.end, 1) - dt.timedelta(days=1)
-    sessions = model.objects.filter(network=network, date__range=(first, last)).order_by("date")
-    return list(sessions)
+    sessions = LearningSession.objects.filter(
+        network=network, date__range=(first, last)
+    ).select_related("network")
+    summaries = []
+    for session in sessions.order_by("date"):
+        pack = learning_session_for_pack(session)
+        summaries.append(
+            SessionSummary(
+                date=session.date,
+                place=session.place,
+                agenda=pack.agenda,
+                notes=pack.notes,
+                present=sum(1 for row in pack.attendance if row.present),
+                recorded=len(pack.attendance),
+                people=sum(row.people for row in pack.attendance if row.present),
+                absent=[row.facility.name for row in pack.attendance if not row.present],
+            )
+        )
+    return summaries
 
 
 def build_pack_content(

@@ -448,11 +448,14 @@ def render_pack_pptx(content: PackContent) -> bytes:
 
     if c.sessions is not None:
         slide = deck.slide(_("Learning sessions"))
-        lines = [
-            date_format(s.date, "DATE_FORMAT")
-            + (f" · {s.place}" if getattr(s, "place", "") else "")
-            for s in c.sessions
-        ]
+        lines = []
+        for s in c.sessions:
+            line = date_format(s.date, "DATE_FORMAT") + (f" · {s.place}" if s.place else "")
+            if s.recorded:
+                line += " — " + _(
+                    "Attended: %(present)s of %(recorded)s facilities (%(people)s people)."
+                ) % {"present": s.present, "recorded": s.recorded, "people": s.people}
+            lines.append(line)
         deck.text(
             slide,
             lines or [_("No learning session recorded in the action period.")],

@@ -349,6 +349,9 @@ def _filter_lines(form) -> list[str]:
             text = yes_no(value)
         elif isinstance(value, dt.date):
             text = format_period(value)
+        elif isinstance(value, list | tuple | set | frozenset):  # a multiple choice
+            labels = dict(getattr(field, "choices", None) or ())
+            text = ", ".join(str(labels.get(item, item)) for item in value)
         elif getattr(field, "choices", None):
             text = str(dict(field.choices).get(value, value))
         else:

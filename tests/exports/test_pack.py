@@ -13,6 +13,7 @@ from django.utils import translation
 
 from exports import pack
 from exports.pack_pdf import render_pack_html
+from improvement.models import LearningSession, SessionAttendance
 from tests.exports.helpers import (
     pdf_images,
     pdf_page_png,
@@ -144,7 +145,37 @@ class PackContentTests(PackWorldMixin, TestCase):
         content = self.content()
         self.assertEqual([c.title for c in content.cycles], ["Kader list in RW 01"])
         self.assertEqual([p.title for p in content.practices], ["WhatsApp reminders for K6"])
-        self.assertIsNone(content.sessions)  # no LearningSession model yet: section skipped
+        self.assertEqual(content.sessions, [])  # none recorded yet
+
+    def test_learning_sessions_of_the_action_period_with_attendance(self):
+        def session(day, title):
+            return LearningSession.objects.create(
+                network=self.network_cilegon,
+                title=title,
+                date=day,
+                place="Aula Dinkes",
+                agenda="1. Data\n2. PDSA",
+                notes="Sepakat: kartu pengingat",
+            )
+
+        inside = session(dt.date(2025, 5, 20), "LS 2")
+        session(dt.date(2025, 2, 10), "LS 1")  # before the action period (April–June)
+        SessionAttendance.objects.create(
+            session=inside, facility=self.pkm_ciwandan, present=True, people=3
+        )
+        SessionAttendance.objects.create(
+            session=inside, facility=self.pkm_cibeber, present=True, people=2
+        )
+        SessionAttendance.objects.create(session=inside, facility=self.pkm_kota_mukomuko)
+        [summary] = self.content().sessions
+        self.assertEqual(
+            (summary.date, summary.present, summary.recorded, summary.people, summary.absent),
+            (dt.date(2025, 5, 20), 2, 3, 5, ["Puskesmas Kota Mukomuko"]),
+        )
+        with translation.override("en"):
+            html = render_pack_html(self.content(language="en"))
+        self.assertIn("Attended: 2 of 3 facilities (5 people).", html)
+        self.assertIn("Sepakat: kartu pengingat", html)
 
 
 @time_machine.travel(NOW)
@@ -208,8 +239,10 @@ class PackFileTests(PackWorldMixin, TestCase):
         self.assertIn("presentationml", content_type)
         deck = slides(data)
         titles = [slide_title(s) for s in deck]
-        # cover, completeness, overview, 2 funnels, 6 charts, PWS, deaths, PDSA, practices, notes
-        self.assertEqual(len(deck), 16)
+        # cover, completeness, overview, 2 funnels, 6 charts, PWS, deaths, PDSA, practices,
+        # learning sessions, notes
+        self.assertEqual(len(deck), 17)
+        self.assertIn("Learning sessions", titles)
         self.assertEqual(titles[0], "Learning session meeting pack")
         self.assertIn("Report completeness", titles)
         self.assertIn("K6 coverage — Puskesmas Ciwandan", titles)
