@@ -197,6 +197,19 @@ def job_run(job_id: int) -> str | None:
     return Status.DONE
 
 
+def jobs_requeue() -> int:
+    """Queue again the jobs whose publishing failed (broker down when they were asked
+    for: queued with a message); beat runs it every few minutes. Returns how many went."""
+    from .tasks import run_job
+
+    sent = 0
+    for job in Job.objects.filter(status=Status.QUEUED).exclude(message="").only("pk"):
+        if publish(run_job, job.pk):
+            Job.objects.filter(pk=job.pk, status=Status.QUEUED).update(message="")
+            sent += 1
+    return sent
+
+
 def jobs_cleanup(*, now=None) -> int:
     """Delete expired jobs and their files (returns how many jobs went), and the keys of
     scheduled notices older than any schedule window (60 days)."""

@@ -38,5 +38,10 @@ def send_digests() -> int:
 
 
 @shared_task(ignore_result=True)
+def requeue_jobs() -> int:
+    return services.jobs_requeue()
+
+
+@shared_task(ignore_result=True)
 def cleanup_jobs() -> int:
     return services.jobs_cleanup()

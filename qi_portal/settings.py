@@ -181,6 +181,7 @@ QI_EXPORT_INLINE_FACILITIES = int(os.environ.get("QI_EXPORT_INLINE_FACILITIES", 
 QI_IMPORT_INLINE_ROWS = int(os.environ.get("QI_IMPORT_INLINE_ROWS", "300"))
 CELERY_BEAT_SCHEDULE = {
     "flush-outbox": {"task": "jobs.tasks.flush_outbox", "schedule": 60.0},
+    "requeue-jobs": {"task": "jobs.tasks.requeue_jobs", "schedule": 300.0},
     "report-reminders": {
         "task": "jobs.tasks.send_reminders",
         "schedule": crontab(hour=8, minute=0),  # CELERY_TIMEZONE: Asia/Jakarta

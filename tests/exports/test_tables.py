@@ -202,6 +202,8 @@ class TableExportTests(PermissionMatrixMixin, WorldMixin, TestCase):
         )
         self.assertContains(response, 'action="/exports/raw.xlsx?district=17.06&amp;start=2025-01')
         self.assertNotContains(response, 'data-testid="export-province"')
+        menu = response.content.decode().split('data-testid="export-menu"')[1].split("</ul>")[0]
+        self.assertIn('name="csrfmiddlewaretoken"', menu)  # the POST form works with CSRF on
 
 
 @time_machine.travel(NOW, tick=False)

@@ -138,6 +138,7 @@ class ScheduleTests(TestCase):
             {e["task"] for e in settings.CELERY_BEAT_SCHEDULE.values()},
             {
                 "jobs.tasks.flush_outbox",
+                "jobs.tasks.requeue_jobs",
                 "jobs.tasks.send_reminders",
                 "jobs.tasks.send_digests",
                 "jobs.tasks.cleanup_jobs",

@@ -157,6 +157,19 @@ class JobServiceTests(WorldMixin, TestCase):
         job.refresh_from_db()
         self.assertEqual(job.status, Job.Status.DONE)
 
+    def test_beat_queues_again_what_the_broker_refused(self):
+        with broker(CLOSED_PORT), self.assertLogs("indicators.tasks", "ERROR"):
+            refused = self.start()
+            with self.captureOnCommitCallbacks(execute=False):  # queued, publish pending
+                waiting = services.job_start(user=self.dinkes_mukomuko, kind="test_echo", params={})
+        self.assertEqual(Job.objects.get(pk=refused.pk).status, Job.Status.QUEUED)
+        self.assertEqual(services.jobs_requeue(), 1)  # the broker is back (eager here)
+        self.assertEqual(Job.objects.get(pk=refused.pk).status, Job.Status.DONE)
+        self.assertEqual(
+            Job.objects.get(pk=waiting.pk).status, Job.Status.QUEUED
+        )  # its task is on its way
+        self.assertEqual(services.jobs_requeue(), 0)
+
     def test_expired_jobs_and_their_files_are_cleaned_up(self):
         old, fresh = self.start(), self.start()
         path = old.result.path
