@@ -5,17 +5,20 @@
 Locust is not used: it pulls gevent and a web UI into the shared virtualenv for what 120
 lines of threads do here. Each user is a thread with its own keep-alive HTTP/1.1
 connection and its own session (one of the harness's bench users, a session row made
-directly), picks a page from the scenario mix, waits a think time (uniform 0.5–1.5 s
+directly; 60 % district staff, 20 % coaches, 10 % each province and national viewers),
+picks a page of its role from the harness's scenarios, waits a think time (uniform 0.5–1.5 s
 by default), and records status and latency. gunicorn runs with the Dockerfile's flags
-(workers, threads, keep-alive) unless ``--gunicorn`` overrides them.
+(workers, threads, keep-alive; ``dockerfile_flags``) unless ``--gunicorn`` overrides them.
 """
 
 from __future__ import annotations
 
 import argparse
 import http.client
+import json
 import os
 import random
+import re
 import shlex
 import signal
 import socket
@@ -32,12 +35,29 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-# Sized for 2 cores (see the Dockerfile): the pages wait on PostgreSQL about half their
-# time, so 3 processes × 4 threads keep both cores busy without 12 copies of the app.
-GUNICORN = (
-    "--worker-class gthread --workers 3 --threads 4 --keep-alive 10 --timeout 30 "
-    "--max-requests 2000 --max-requests-jitter 200"
-)
+
+def dockerfile_flags() -> str:
+    """The gunicorn flags of the Dockerfile's CMD, without --bind and the access log:
+    the load run measures the configuration that ships (sized there for 2 cores)."""
+    text = (ROOT / "Dockerfile").read_text().replace("\\\n", "")
+    command = json.loads(re.search(r"^CMD (\[.*?\])$", text, re.M | re.S)[1])
+    flags, skip = [], {"--bind": 1, "--access-logfile": 1}
+    args = iter(command[2:])
+    for arg in args:
+        if arg in skip:
+            next(args, None)
+            continue
+        flags.append(arg)
+    return shlex.join(flags)
+
+
+GUNICORN = dockerfile_flags()
+
+
+# Who the users are: mostly district staff and coaches, a few province/national viewers;
+# each user requests the scenario pages of their role.
+THINK = (0.5, 1.5)  # seconds between a user's requests, uniform
+ROLE_MIX = ["district"] * 6 + ["coach"] * 2 + ["province", "national"]
 
 
 def _free_port() -> int:
@@ -109,7 +129,9 @@ class User(threading.Thread):
                 if connection is not None:
                     connection.close()
                 connection = None
-            self.results.append((url, outcome, (time.perf_counter() - began) * 1000))
+            self.results.append(
+                (time.monotonic(), url, outcome, (time.perf_counter() - began) * 1000)
+            )
             low, high = self.think
             time.sleep(self.rng.uniform(low, high))
 
@@ -118,11 +140,13 @@ def load_run(
     *,
     users: int = 50,
     seconds: int = 60,
-    think: tuple[float, float] = (0.5, 1.5),
+    think: tuple[float, float] = THINK,
     gunicorn: str = GUNICORN,
     env: dict | None = None,
+    warmup: int = 10,
 ) -> dict:
-    """Start gunicorn, run the users, stop gunicorn; figures as a dict."""
+    """Start gunicorn, run the users (the first ``warmup`` seconds not counted: fresh
+    workers compile templates and fill caches), stop gunicorn; figures as a dict."""
     from django.utils import timezone
 
     from bench.run import bench_users, scenarios
@@ -155,13 +179,13 @@ def load_run(
             except OSError:
                 time.sleep(0.2)
         results: list = []
-        until = time.monotonic() + seconds
+        counted_from = time.monotonic() + warmup
+        until = counted_from + seconds
         threads = []
         for index in range(users):
-            role, _ = mix[index % len(mix)]
+            role = ROLE_MIX[index % len(ROLE_MIX)]
             urls = [url for user, url in mix if user == role]
             threads.append(User(port, keys[role], urls, until, think, results, seed=index))
-        began = time.monotonic()
         for thread in threads:
             thread.start()
             time.sleep(think[1] / users)  # ramp up over one think time
@@ -169,13 +193,14 @@ def load_run(
         while any(t.is_alive() for t in threads):
             rss = max(rss, _rss_mb(process.pid))
             time.sleep(1)
-        elapsed = time.monotonic() - began
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         try:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
+    results = [r[1:] for r in results if r[0] >= counted_from]
+    elapsed = seconds
     ok = [ms for _, outcome, ms in results if outcome == 200]
     errors: dict[str, int] = {}
     for _, outcome, _ in results:
@@ -187,6 +212,8 @@ def load_run(
     return {
         "users": users,
         "seconds": seconds,
+        "warmup": warmup,
+        "mix": "district staff 60 %, coaches 20 %, province 10 %, national 10 %",
         "think": f"{think[0]}–{think[1]}",
         "gunicorn": gunicorn,
         "requests": len(results),

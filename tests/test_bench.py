@@ -4,7 +4,7 @@ quick mode against the test database, so neither rots between national runs."""
 from __future__ import annotations
 
 from django.db import connection
-from django.test import TestCase
+from django.test import SimpleTestCase, TestCase
 
 from bench import generate, run
 from facilities.models import District, Facility, LearningNetwork
@@ -76,3 +76,23 @@ class TinyBenchTest(TestCase):
         self.assertEqual(result.approval["page_status"], 200)
         # the harness put the report back, so it can run again
         self.assertEqual(MonthlyReport.objects.get(pk=report.pk).status, "submitted")
+
+
+class LoadRunConfigurationTest(SimpleTestCase):
+    def test_the_load_run_measures_the_dockerfiles_gunicorn(self):
+        from bench import load
+
+        flags = load.dockerfile_flags().split()
+        options = dict(zip(flags[::2], flags[1::2], strict=False))
+        # threads keep both cores busy while pages wait on PostgreSQL, and keep-alive
+        # (which sync workers ignore) outlasts the users' think time
+        self.assertEqual(options["--worker-class"], "gthread")
+        self.assertGreater(int(options["--keep-alive"]), load.THINK[1])
+        self.assertNotIn("--bind", options)
+        self.assertEqual(load.GUNICORN, load.dockerfile_flags())
+
+    def test_percentile_is_nearest_rank(self):
+        timings = list(range(1, 21))  # 20 runs
+        self.assertEqual(run.percentile(timings, 0.95), 19)
+        self.assertEqual(run.percentile(timings, 0.5), 10)
+        self.assertEqual(run.percentile([7.0], 0.95), 7.0)
