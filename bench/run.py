@@ -5,7 +5,8 @@ production settings, beside its bare-SQL floor, then a bounded load run on gunic
     DATABASE_URL=postgres://…/qi_bench2 .venv/bin/python bench/run.py --runs 20
     .venv/bin/python bench/run.py --quick                    # a few runs, no gunicorn
 
-Reads a database built by ``bench/generate.py`` (``--generate SCALE`` builds one first).
+Reads a database built by ``bench/generate.py`` (``--generate SCALE`` builds one first;
+an empty database is filled at scale 0.001).
 For each scenario: p50 / p95 wall time over ``--runs`` warm requests, queries per request,
 the share of wall time spent inside SQL, and the floor: hand-written SQL returning the same
 sums (numerators, denominators, report counts) the page shows, timed in the same run.
@@ -414,6 +415,8 @@ def machine() -> dict:
         "python": platform.python_version(),
         "database": connection.vendor,
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        # the machine is shared: the 1-minute load average when the run began
+        "load_average": round(os.getloadavg()[0], 1),
     }
     try:
         info["commit"] = subprocess.run(
@@ -509,7 +512,8 @@ def write_results(report: Report, note: str = "") -> None:
     lines = [
         f"\n## {m['date']} — {report.scale_facilities:,} facilities, {report.values:,} values "
         f"(commit {m.get('commit')})\n",
-        f"Machine: {m['nproc']} CPUs, {m['ram_gb']} GB RAM, Python {m['python']}; "
+        f"Machine: {m['nproc']} CPUs, {m['ram_gb']} GB RAM (shared: load average "
+        f"{m['load_average']} at the start), Python {m['python']}; "
         f"{m['database']} {m.get('postgres', '')} {json.dumps(m.get('postgres_settings', {}))}; "
         f"database {m.get('database_size', '?')}. {note}\n",
         "| scenario | status | p50 / p95 ms | queries | SQL share | floor ms | page/floor | kB |",
@@ -566,10 +570,12 @@ def main(argv=None) -> None:
     from bench.generate import _setup_django
 
     _setup_django(None)
-    if args.generate:
+    from facilities.models import Facility
+
+    if args.generate or not Facility.objects.exists():  # an empty database: the tiny scale
         from bench.generate import generate
 
-        generate(scale=args.generate, months=args.months, truncate=True)
+        generate(scale=args.generate or 0.001, months=args.months, truncate=True)
     runs = 3 if args.quick else args.runs
     report = run(runs=runs, quick=args.quick, names=args.only)
     report.comparison = compare_scales(report)
