@@ -30,12 +30,15 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import io
 import math
+import multiprocessing
 import os
 import random
 import resource
 import sys
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
@@ -240,6 +243,19 @@ class Writer:
                 cursor.executemany(sql, ([None if v == "\\N" else v for v in row] for row in rows))
         self.rows[table] = self.rows.get(table, 0) + count
 
+    def write_text(self, model, columns: list[str], text: str, count: int) -> None:
+        """One COPY of ready text (``count`` rows)."""
+        if not count:
+            return
+        if not self.postgres:
+            self.write(model, columns, text.splitlines(keepends=True))
+            return
+        with self.connection.cursor() as cursor:
+            sql = f"COPY {model._meta.db_table} ({', '.join(columns)}) FROM STDIN"
+            cursor.cursor.copy_expert(sql, io.StringIO(text), size=1 << 20)
+        table = model._meta.db_table
+        self.rows[table] = self.rows.get(table, 0) + count
+
 
 def _row(values) -> str:
     return "\t".join(_text(v) for v in values) + "\n"
@@ -358,6 +374,114 @@ def _networks(chosen: list[Planned], last_month: dt.date, seed: int):
     return networks, members, focus
 
 
+_STATE: dict = {}  # what the chunk workers read (set before they fork)
+RETURN_REASON = "Mohon periksa kembali K4 dan K6 (data sintetis)."
+
+
+@dataclass
+class ChunkText:
+    facilities: int
+    reports: str
+    report_count: int
+    events: str
+    event_count: int
+    values: str
+    value_count: int
+    seconds: float
+
+
+def _chunk(index: int) -> ChunkText:
+    """COPY text of one chunk of facilities: reports, approval events and values. Ids
+    come from the chunk's own ranges, so workers need not agree on anything."""
+    from indicators import demo
+
+    began = time.perf_counter()
+    state = _STATE
+    periods, now, elements = state["periods"], state["now"], state["elements"]
+    targets, focus = state["targets"], state["focus"]
+    report_id = state["ids"][0] + index * state["stride"]
+    event_id = state["ids"][2] + index * state["stride"]
+    value_id = state["ids"][1] + index * state["stride"] * len(elements)
+    reports, events, values = [], [], []
+    chunk = state["chunks"][index]
+    for facility in chunk:
+        shim = SimpleNamespace(
+            code=facility.code, district=SimpleNamespace(code=facility.district_code)
+        )
+        fid, members = facility.id, focus.get(facility.id, [])
+        for period in periods:
+            plan = demo._timeline(shim, period, now, 10)
+            if plan is None:
+                continue  # a missing report
+            status = plan["status"]
+            version = 3 if plan.get("was_returned") else 1
+            submitted, approved = plan.get("submitted"), plan.get("approved")
+            returned = plan.get("returned")
+            updated = approved or returned or submitted or plan["created"]
+            reports.append(
+                _row(
+                    [
+                        report_id,
+                        fid,
+                        period,
+                        status,
+                        version,
+                        plan["created"],
+                        updated,
+                        None,
+                        None,
+                        submitted,
+                        None,
+                        approved,
+                        None,
+                        returned,
+                        None,
+                        RETURN_REASON if returned else "",
+                        submitted,
+                    ]
+                )  # fmt: skip
+            )
+            if status == "approved":
+                events.append(
+                    _row(
+                        [
+                            event_id,
+                            report_id,
+                            "approved",
+                            "submitted",
+                            "approved",
+                            None,
+                            approved,
+                            "",
+                            version,
+                            False,
+                        ]
+                    )  # fmt: skip
+                )
+                event_id += 1
+            counts = demo.monthly_counts(shim, targets.get((fid, period.year)), period, members)
+            rng = random.Random(f"{demo.SEED}-quirks-{facility.code}-{period:%Y%m}")
+            if rng.random() < 0.01:  # a typing slip (an extra zero), as seed_demo
+                counts[rng.choice(["K1", "PN", "KN1", "BALITA_DIUKUR"])] *= 10
+            if status == "draft" and rng.random() < 0.3:
+                counts["K4"] = counts["K1"] + rng.randint(1, 5)  # breaks K4 ≤ K1: a draft
+            per = period.isoformat()
+            for code, eid in elements:
+                values.append(f"{value_id}\t{report_id}\t{eid}\t{fid}\t{per}\t{counts[code]}\t\n")
+                value_id += 1
+            report_id += 1
+    return ChunkText(
+        facilities=len(chunk),
+        reports="".join(reports),
+        report_count=len(reports),
+        events="".join(events),
+        event_count=len(events),
+        values="".join(values),
+        value_count=len(values),
+        seconds=time.perf_counter() - began,
+    )
+
+
 @dataclass
 class Stats:
     facilities: int = 0
@@ -373,6 +497,7 @@ def generate(
     months: int = 120,
     truncate: bool = False,
     keep_indexes: bool = False,
+    workers: int = 2,
     today: dt.date | None = None,
     migrate: bool = True,
     log=print,
@@ -391,7 +516,6 @@ def generate(
         NetworkMembership,
     )
     from facilities.services import regions_load
-    from indicators import demo
     from indicators.models import DataElement, DataValue, MonthlyReport, ReportEvent
     from indicators.periods import add_months, last_complete_month
     from indicators.services.rollups import rollups_rebuild
@@ -448,6 +572,7 @@ def generate(
 
     writer = Writer(connection)
     years = sorted({p.year for p in periods})
+    targets = {(t.facility_id, t.year): t for t in _targets(chosen, years)}
     source = "Estimasi sintetis (bench): 1,10/1,05/1,00 × CBR × penduduk"
     writer.write(
         CatchmentTarget,
@@ -474,7 +599,7 @@ def generate(
                     source,
                 ]
             )
-            for t in _targets(chosen, years)
+            for t in targets.values()
         ),
     )
     networks, members, focus = _networks(chosen, last_month, seed)
@@ -511,126 +636,72 @@ def generate(
 
     big_tables = [m._meta.db_table for m in (DataValue, MonthlyReport, ReportEvent)]
     saved = None
-    if writer.postgres:
-        with connection.cursor() as cursor:
-            cursor.execute("SET synchronous_commit = off")
-            cursor.execute("SET maintenance_work_mem = '512MB'")
-            if not keep_indexes:
-                with transaction.atomic():
-                    saved = drop_secondary(cursor, big_tables)
+    if writer.postgres and not keep_indexes:
+        with transaction.atomic(), connection.cursor() as cursor:
+            saved = drop_secondary(cursor, big_tables)
 
     def next_id(model) -> int:
         return (model.objects.order_by("-id").values_list("id", flat=True).first() or 0) + 1
 
-    report_id, value_id, event_id = next_id(MonthlyReport), next_id(DataValue), next_id(ReportEvent)
-    now = timezone.now()
-    S = MonthlyReport.Status
-    targets = {}
-    for t in CatchmentTarget.objects.filter(facility_id__in=ids.values()).only(
-        "facility_id", "year", "population", "pregnant", "deliveries", "infants", "under_five"
-    ):
-        targets[(t.facility_id, t.year)] = t
     per_chunk = max(1, VALUES_PER_CHUNK // (len(periods) * len(elements)))
-    element_order = list(elements.items())
+    chunks = [chosen[i : i + per_chunk] for i in range(0, len(chosen), per_chunk)]
+    _STATE.update(
+        chunks=chunks,
+        periods=periods,
+        now=timezone.now(),
+        elements=list(elements.items()),
+        targets=targets,
+        focus=focus,
+        ids=(next_id(MonthlyReport), next_id(DataValue), next_id(ReportEvent)),
+        stride=per_chunk * len(periods),  # id range of a chunk's reports (and events)
+    )
     lap("prepare")
-    gen_seconds = 0.0
-    for start in range(0, len(chosen), per_chunk):
-        chunk = chosen[start : start + per_chunk]
-        plans = []  # (report id, facility, period, status)
-        report_lines, event_lines = [], []
-        for facility in chunk:
-            shim = SimpleNamespace(
-                code=facility.code, district=SimpleNamespace(code=facility.district_code)
-            )
-            for period in periods:
-                plan = demo._timeline(shim, period, now, 10)
-                if plan is None:
-                    continue  # a missing report
-                version = 3 if plan.get("was_returned") else 1
-                reason = (
-                    "Mohon periksa kembali K4 dan K6 (data sintetis)."
-                    if plan.get("returned")
-                    else ""
-                )
-                report_lines.append(
-                    _row(
-                        [
-                            report_id,
-                            facility.id,
-                            period,
-                            plan["status"],
-                            version,
-                            plan["created"],
-                            plan.get("approved")
-                            or plan.get("returned")
-                            or plan.get("submitted")
-                            or plan["created"],
-                            None,
-                            None,
-                            plan.get("submitted"),
-                            None,
-                            plan.get("approved"),
-                            None,
-                            plan.get("returned"),
-                            None,
-                            reason,
-                            plan.get("submitted"),
-                        ]
-                    )  # fmt: skip
-                )
-                if plan["status"] == S.APPROVED:
-                    event_lines.append(
-                        _row(
-                            [
-                                event_id,
-                                report_id,
-                                "approved",
-                                S.SUBMITTED,
-                                S.APPROVED,
-                                None,
-                                plan["approved"],
-                                "",
-                                version,
-                                False,
-                            ]
-                        )
-                    )
-                    event_id += 1
-                plans.append((report_id, facility, shim, period, plan["status"]))
-                report_id += 1
-        writer.write(MonthlyReport, report_columns, report_lines)
-        writer.write(ReportEvent, event_columns, event_lines)
-        del report_lines, event_lines
+    workers = max(1, min(workers, len(chunks)))
+    if connection.in_atomic_block:
+        workers = 1  # closing the connection for the fork would end the caller's transaction
+    pool = None
+    if workers > 1:
+        connection.close()  # no socket shared with the forked workers
+        pool = multiprocessing.get_context("fork").Pool(workers)
+    if writer.postgres:
+        with connection.cursor() as cursor:
+            cursor.execute("SET synchronous_commit = off")
+            cursor.execute("SET maintenance_work_mem = '512MB'")
+    gen_seconds, done = 0.0, 0
+    pending: deque = deque()
 
-        def value_lines(plans=plans):
-            nonlocal value_id, gen_seconds
-            began = time.perf_counter()
-            for rid, facility, shim, period, status in plans:
-                target = targets.get((facility.id, period.year))
-                counts = demo.monthly_counts(shim, target, period, focus.get(facility.id, []))
-                rng = random.Random(f"{demo.SEED}-quirks-{facility.code}-{period:%Y%m}")
-                if rng.random() < 0.01:  # a typing slip (an extra zero), as seed_demo
-                    counts[rng.choice(["K1", "PN", "KN1", "BALITA_DIUKUR"])] *= 10
-                if status == S.DRAFT and rng.random() < 0.3:
-                    counts["K4"] = counts["K1"] + rng.randint(1, 5)  # breaks K4 ≤ K1
-                fid, per = facility.id, period.isoformat()
-                for code, eid in element_order:
-                    yield f"{value_id}\t{rid}\t{eid}\t{fid}\t{per}\t{counts[code]}\t\n"
-                    value_id += 1
-            gen_seconds += time.perf_counter() - began
-
-        writer.write(DataValue, value_columns, value_lines())
-        stats.reports += len(plans)
-        done = min(start + per_chunk, len(chosen))
+    def write(result: ChunkText) -> None:
+        nonlocal gen_seconds, done
+        writer.write_text(MonthlyReport, report_columns, result.reports, result.report_count)
+        writer.write_text(ReportEvent, event_columns, result.events, result.event_count)
+        writer.write_text(DataValue, value_columns, result.values, result.value_count)
+        gen_seconds += result.seconds
+        done += result.facilities
+        stats.reports += result.report_count
         log(
             f"    {done:,}/{len(chosen):,} facilities, "
-            f"{writer.rows.get(DataValue._meta.db_table, 0):,} values, "
-            f"RSS {rss_mb():.0f} MB",
+            f"{writer.rows.get(DataValue._meta.db_table, 0):,} values, RSS {rss_mb():.0f} MB",
             flush=True,
         )
+
+    try:
+        for index in range(len(chunks)):
+            if pool is None:
+                write(_chunk(index))
+                continue
+            pending.append(pool.apply_async(_chunk, (index,)))
+            if len(pending) > workers:  # bounded: at most workers + 1 chunks in memory
+                write(pending.popleft().get())
+        while pending:
+            write(pending.popleft().get())
+    finally:
+        if pool is not None:
+            pool.close()
+            pool.join()
+        _STATE.clear()
     stats.values = writer.rows.get(DataValue._meta.db_table, 0)
     lap("copy reports, events, values")
-    stats.seconds["of which generating counts (python)"] = round(gen_seconds, 1)
+    stats.seconds["drawing the counts (python, summed over workers)"] = round(gen_seconds, 1)
 
     if writer.postgres:
         with connection.cursor() as cursor:
@@ -675,6 +746,11 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def worker_rss_mb() -> float:
+    """Peak resident set size of the largest finished worker process."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=0.01, help="0.001 … 1.0 of the country")
@@ -685,6 +761,9 @@ def main(argv=None) -> None:
         "--truncate", action="store_true", help="empty the facility and report tables first"
     )
     parser.add_argument("--keep-indexes", action="store_true", help="COPY through the indexes")
+    parser.add_argument(
+        "--workers", type=int, default=2, help="processes drawing the counts (1: in-process)"
+    )
     args = parser.parse_args(argv)
     if not 0.001 <= args.scale <= 1.0:
         parser.error("--scale must lie in 0.001 … 1.0")
@@ -701,12 +780,13 @@ def main(argv=None) -> None:
         months=args.months,
         truncate=args.truncate,
         keep_indexes=args.keep_indexes,
+        workers=args.workers,
     )
     total = time.perf_counter() - began
     print(
         f"done: {stats.facilities:,} facilities, {stats.reports:,} reports, "
         f"{stats.values:,} values in {total:.0f} s ({stats.values / max(total, 1e-9):,.0f} "
-        f"values/s), peak RSS {rss_mb():.0f} MB"
+        f"values/s), peak RSS {rss_mb():.0f} MB (largest worker {worker_rss_mb():.0f} MB)"
     )
 
 

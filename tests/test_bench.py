@@ -19,7 +19,7 @@ def _quiet(*args, **kwargs):
 class TinyBenchTest(TestCase):
     @classmethod
     def setUpTestData(cls):
-        cls.stats = generate.generate(scale=0.001, months=12, migrate=False, log=_quiet)
+        cls.stats = generate.generate(scale=0.001, months=12, migrate=False, workers=1, log=_quiet)
 
     def test_generator_places_the_smallest_scale_in_real_kecamatan(self):
         # 0.001 × 13,400 rounds to whole districts: Kab. Mukomuko, seed_demo's 19 facilities
