@@ -306,13 +306,22 @@ def scenarios(end: dt.date) -> list[Scenario]:
 
 
 # ----------------------------------------------------------------------------- measuring
-def measure(scenario: Scenario, client, runs: int, warmup: int = 2) -> Measured:
+def measure(
+    scenario: Scenario, client, runs: int, warmup: int = 2, budget: float = 60.0
+) -> Measured:
+    """``runs`` timed requests after ``warmup`` untimed ones; a page slower than
+    ``budget`` seconds in all stops after 3 runs (a national page can take many seconds)."""
     from django.db import connection
 
+    began_all = time.perf_counter()
     for _ in range(warmup):
         response = client.get(scenario.url, secure=True)
+        if time.perf_counter() - began_all > budget / 2:
+            break
     timings, shares, queries = [], [], 0
     for _ in range(runs):
+        if len(timings) >= 3 and time.perf_counter() - began_all > budget:
+            break
         timer = SqlTimer()
         with connection.execute_wrapper(timer):
             began = time.perf_counter()
@@ -330,12 +339,12 @@ def measure(scenario: Scenario, client, runs: int, warmup: int = 2) -> Measured:
         queries=queries,
         sql_share=round(statistics.median(shares), 2),
         bytes=len(response.content),
-        runs=runs,
+        runs=len(timings),
     )
     if scenario.floor is not None and connection.vendor == "postgresql":
         floor_times, rows = [], None
         with connection.cursor() as cursor:
-            for _ in range(warmup + runs):
+            for _ in range(warmup + len(timings)):
                 began = time.perf_counter()
                 rows = scenario.floor(cursor)
                 floor_times.append((time.perf_counter() - began) * 1000)
@@ -446,7 +455,12 @@ def machine() -> dict:
 
 
 def run(
-    *, runs: int = 20, quick: bool = False, names: list[str] | None = None, log=print
+    *,
+    runs: int = 20,
+    quick: bool = False,
+    names: list[str] | None = None,
+    budget: float = 60.0,
+    log=print,
 ) -> Report:
     """All in-process measurements (Django set up, database populated)."""
     from django.test import Client
@@ -468,13 +482,15 @@ def run(
     for scenario in scenarios(end):
         if names and scenario.name not in names:
             continue
-        result = measure(scenario, clients[scenario.user], runs=runs, warmup=1 if quick else 2)
+        result = measure(
+            scenario, clients[scenario.user], runs=runs, warmup=1 if quick else 2, budget=budget
+        )
         report.scenarios.append(result)
         log(
             f"{result.name:36} {result.status} "
             f"p50 {result.p50_ms:8.1f} p95 {result.p95_ms:8.1f} ms "
             f"{result.queries:3} q  SQL {result.sql_share:4.0%}  floor {result.floor_ms} ms "
-            f"({result.ratio}×) {result.bytes / 1024:,.0f} kB {result.check}",
+            f"({result.ratio}×) {result.bytes / 1024:,.0f} kB, {result.runs} runs {result.check}",
             flush=True,
         )
     report.approval = approval_latency(users, clients["district"])
@@ -516,15 +532,17 @@ def write_results(report: Report, note: str = "") -> None:
         f"{m['load_average']} at the start), Python {m['python']}; "
         f"{m['database']} {m.get('postgres', '')} {json.dumps(m.get('postgres_settings', {}))}; "
         f"database {m.get('database_size', '?')}. {note}\n",
-        "| scenario | status | p50 / p95 ms | queries | SQL share | floor ms | page/floor | kB |",
-        "|---|---|---|---|---|---|---|---|",
+        "| scenario | status | p50 / p95 ms | runs | queries | SQL share | floor ms | page/floor "
+        "| kB |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for s in report.scenarios:
         floor = f"{s.floor_ms}" if s.floor_ms is not None else "—"
         ratio = f"{s.ratio}×" if s.ratio is not None else "—"
         check = f" ({s.check})" if s.check else ""
         lines.append(
-            f"| {s.name}{check} | {s.status} | {s.p50_ms:,.0f} / {s.p95_ms:,.0f} | {s.queries} "
+            f"| {s.name}{check} | {s.status} | {s.p50_ms:,.0f} / {s.p95_ms:,.0f} | {s.runs} "
+            f"| {s.queries} "
             f"| {s.sql_share:.0%} | {floor} | {ratio} | {s.bytes / 1024:,.0f} |"
         )
     a = report.approval
@@ -564,6 +582,9 @@ def main(argv=None) -> None:
     parser.add_argument("--seconds", type=int, default=60, help="load run: duration")
     parser.add_argument("--no-record", action="store_true", help="do not append to results")
     parser.add_argument("--only", action="append", help="scenario name (repeatable)")
+    parser.add_argument(
+        "--budget", type=float, default=60, help="seconds per scenario (at least 3 runs)"
+    )
     args = parser.parse_args(argv)
     for name, value in PRODUCTION_ENV.items():
         os.environ.setdefault(name, value)
@@ -577,7 +598,7 @@ def main(argv=None) -> None:
 
         generate(scale=args.generate or 0.001, months=args.months, truncate=True)
     runs = 3 if args.quick else args.runs
-    report = run(runs=runs, quick=args.quick, names=args.only)
+    report = run(runs=runs, quick=args.quick, names=args.only, budget=args.budget)
     report.comparison = compare_scales(report)
     if report.comparison:
         print(report.comparison)
@@ -587,7 +608,9 @@ def main(argv=None) -> None:
         report.load = load_run(users=args.users, seconds=args.seconds, env=PRODUCTION_ENV)
         print(f"load: {report.load}")
     if not args.no_record:
-        write_results(report, note=f"{runs} runs per scenario, warm.")
+        write_results(
+            report, note=f"Up to {runs} runs per scenario (budget {args.budget:.0f} s), warm."
+        )
         print(f"appended to {RESULTS_MD.relative_to(ROOT)}")
 
 
