@@ -634,12 +634,6 @@ def generate(
     _check_columns(DataValue, value_columns)
     _check_columns(ReportEvent, event_columns)
 
-    big_tables = [m._meta.db_table for m in (DataValue, MonthlyReport, ReportEvent)]
-    saved = None
-    if writer.postgres and not keep_indexes:
-        with transaction.atomic(), connection.cursor() as cursor:
-            saved = drop_secondary(cursor, big_tables)
-
     def next_id(model) -> int:
         return (model.objects.order_by("-id").values_list("id", flat=True).first() or 0) + 1
 
@@ -655,7 +649,6 @@ def generate(
         ids=(next_id(MonthlyReport), next_id(DataValue), next_id(ReportEvent)),
         stride=per_chunk * len(periods),  # id range of a chunk's reports (and events)
     )
-    lap("prepare")
     workers = max(1, min(workers, len(chunks)))
     if connection.in_atomic_block:
         workers = 1  # closing the connection for the fork would end the caller's transaction
@@ -663,10 +656,7 @@ def generate(
     if workers > 1:
         connection.close()  # no socket shared with the forked workers
         pool = multiprocessing.get_context("fork").Pool(workers)
-    if writer.postgres:
-        with connection.cursor() as cursor:
-            cursor.execute("SET synchronous_commit = off")
-            cursor.execute("SET maintenance_work_mem = '512MB'")
+    lap("prepare")
     gen_seconds, done = 0.0, 0
     pending: deque = deque()
 
@@ -684,42 +674,59 @@ def generate(
             flush=True,
         )
 
+    big_tables = [m._meta.db_table for m in (DataValue, MonthlyReport, ReportEvent)]
+    # One transaction from dropping the indexes to recreating them: a failed or
+    # interrupted load leaves the database as it was, never without its indexes.
+    saved = None
     try:
-        for index in range(len(chunks)):
-            if pool is None:
-                write(_chunk(index))
-                continue
-            pending.append(pool.apply_async(_chunk, (index,)))
-            if len(pending) > workers:  # bounded: at most workers + 1 chunks in memory
+        with transaction.atomic():
+            if writer.postgres:
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL synchronous_commit = off")
+                    cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
+                    if not keep_indexes:
+                        saved = drop_secondary(cursor, big_tables)
+            for index in range(len(chunks)):
+                if pool is None:
+                    write(_chunk(index))
+                    continue
+                pending.append(pool.apply_async(_chunk, (index,)))
+                if len(pending) > workers:  # bounded: at most workers + 1 chunks in memory
+                    write(pending.popleft().get())
+            while pending:
                 write(pending.popleft().get())
-        while pending:
-            write(pending.popleft().get())
+            stats.values = writer.rows.get(DataValue._meta.db_table, 0)
+            lap("copy reports, events, values")
+            stats.seconds["drawing the counts (python, summed over workers)"] = round(
+                gen_seconds, 1
+            )
+            if writer.postgres:
+                with connection.cursor() as cursor:
+                    for model in (MonthlyReport, DataValue, ReportEvent, CatchmentTarget):
+                        table = model._meta.db_table
+                        cursor.execute(
+                            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                            f"COALESCE((SELECT MAX(id) FROM {table}), 1))"
+                        )
+                    if saved is not None:
+                        recreate(cursor, saved)
+                        lap("recreate indexes and constraints")
     finally:
         if pool is not None:
-            pool.close()
+            pool.terminate()
             pool.join()
         _STATE.clear()
-    stats.values = writer.rows.get(DataValue._meta.db_table, 0)
-    lap("copy reports, events, values")
-    stats.seconds["drawing the counts (python, summed over workers)"] = round(gen_seconds, 1)
-
     if writer.postgres:
         with connection.cursor() as cursor:
-            for model in (MonthlyReport, DataValue, ReportEvent, CatchmentTarget):
-                table = model._meta.db_table
-                cursor.execute(
-                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                    f"COALESCE((SELECT MAX(id) FROM {table}), 1))"
-                )
-            if saved is not None:
-                recreate(cursor, saved)
-                lap("recreate indexes and constraints")
             cursor.execute("ANALYZE")
+            # the rebuild groups every value once: let its sorts and hashes stay in memory
+            cursor.execute("SET work_mem = '256MB'")
         lap("analyze")
     rollups = rollups_rebuild()
     lap(f"rollups_rebuild ({rollups:,} rows)")
     if writer.postgres:
         with connection.cursor() as cursor:
+            cursor.execute("RESET work_mem")
             cursor.execute("VACUUM ANALYZE indicators_districtmonthtotal")
     return stats
 
