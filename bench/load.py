@@ -144,9 +144,12 @@ def load_run(
     gunicorn: str = GUNICORN,
     env: dict | None = None,
     warmup: int = 10,
+    roles: list[str] | None = None,
 ) -> dict:
     """Start gunicorn, run the users (the first ``warmup`` seconds not counted: fresh
-    workers compile templates and fill caches), stop gunicorn; figures as a dict."""
+    workers compile templates and fill caches), stop gunicorn; figures as a dict.
+    ``roles`` keeps only users of those roles (e.g. ["district", "coach"]: the district
+    and network pages without the national viewers)."""
     from django.utils import timezone
 
     from bench.run import bench_users, scenarios
@@ -182,8 +185,9 @@ def load_run(
         counted_from = time.monotonic() + warmup
         until = counted_from + seconds
         threads = []
+        role_mix = [r for r in ROLE_MIX if not roles or r in roles]
         for index in range(users):
-            role = ROLE_MIX[index % len(ROLE_MIX)]
+            role = role_mix[index % len(role_mix)]
             urls = [url for user, url in mix if user == role]
             threads.append(User(port, keys[role], urls, until, think, results, seed=index))
         for thread in threads:
@@ -213,7 +217,9 @@ def load_run(
         "users": users,
         "seconds": seconds,
         "warmup": warmup,
-        "mix": "district staff 60 %, coaches 20 %, province 10 %, national 10 %",
+        "mix": ", ".join(
+            f"{role} {role_mix.count(role) / len(role_mix):.0%}" for role in dict.fromkeys(role_mix)
+        ),
         "think": f"{think[0]}–{think[1]}",
         "gunicorn": gunicorn,
         "requests": len(results),
@@ -234,6 +240,7 @@ def main(argv=None) -> None:
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--gunicorn", default=GUNICORN, help="gunicorn flags")
+    parser.add_argument("--roles", help="comma-separated, e.g. district,coach (default all)")
     args = parser.parse_args(argv)
     from bench.run import PRODUCTION_ENV
 
@@ -242,7 +249,9 @@ def main(argv=None) -> None:
     from bench.generate import _setup_django
 
     _setup_django(None)
-    print(load_run(users=args.users, seconds=args.seconds, gunicorn=args.gunicorn))
+    roles = args.roles.split(",") if args.roles else None
+    result = load_run(users=args.users, seconds=args.seconds, gunicorn=args.gunicorn, roles=roles)
+    print(result)
 
 
 if __name__ == "__main__":

@@ -523,6 +523,10 @@ def compare_scales(report: Report, name: str = "district overview") -> str:
     )
 
 
+def _ms(value) -> str:
+    return "—" if value is None else f"{value:,.0f} ms"
+
+
 def write_results(report: Report, note: str = "") -> None:
     m = report.machine
     lines = [
@@ -559,9 +563,10 @@ def write_results(report: Report, note: str = "") -> None:
     if report.load:
         load = report.load
         lines.append(
-            f"\nLoad ({load['users']} users, {load['seconds']} s, think {load['think']} s, "
+            f"\nLoad ({load['users']} users: {load.get('mix', '')}; {load['seconds']} s after "
+            f"{load.get('warmup', 0)} s warm-up, think {load['think']} s, "
             f"gunicorn `{load['gunicorn']}`): {load['requests']} requests, "
-            f"{load['rps']} req/s, p50 {load['p50_ms']} ms, p95 {load['p95_ms']} ms, "
+            f"{load['rps']} req/s, p50 {_ms(load['p50_ms'])}, p95 {_ms(load['p95_ms'])} (200s), "
             f"errors {load['errors']} {load.get('error_kinds', '')}; worker RSS max "
             f"{load.get('worker_rss_mb', '?')} MB."
         )
@@ -580,6 +585,9 @@ def main(argv=None) -> None:
     parser.add_argument("--no-load", action="store_true", help="skip the gunicorn load run")
     parser.add_argument("--users", type=int, default=50, help="load run: concurrent users")
     parser.add_argument("--seconds", type=int, default=60, help="load run: duration")
+    parser.add_argument(
+        "--load-roles", help="load run: only these roles, e.g. district,coach (default all)"
+    )
     parser.add_argument("--no-record", action="store_true", help="do not append to results")
     parser.add_argument("--only", action="append", help="scenario name (repeatable)")
     parser.add_argument(
@@ -605,7 +613,10 @@ def main(argv=None) -> None:
     if not (args.quick or args.no_load):
         from bench.load import load_run
 
-        report.load = load_run(users=args.users, seconds=args.seconds, env=PRODUCTION_ENV)
+        roles = args.load_roles.split(",") if args.load_roles else None
+        report.load = load_run(
+            users=args.users, seconds=args.seconds, env=PRODUCTION_ENV, roles=roles
+        )
         print(f"load: {report.load}")
     if not args.no_record:
         write_results(
