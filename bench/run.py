@@ -498,6 +498,75 @@ def run(
     return report
 
 
+def interleaved_scales(other_url: str, names: tuple[str, ...], rounds: int = 4, per: int = 5):
+    """The same pages on this database and on ``other_url`` (another scale), measured in
+    alternating blocks of ``per`` requests so that the load of a shared machine falls on
+    both alike; the first request after each switch is not timed. Returns
+    {name: (this p50, other p50, this facilities, other facilities)}."""
+    import dj_database_url
+    from django.db import connection
+    from django.test import Client
+    from django.utils import timezone
+
+    from facilities.models import Facility
+    from indicators.periods import last_complete_month
+
+    mine = dict(connection.settings_dict)
+    other = {**mine, **{k: v for k, v in dj_database_url.parse(other_url).items() if v}}
+    other["NAME"] = dj_database_url.parse(other_url)["NAME"]
+
+    def use(settings_dict):
+        connection.close()
+        connection.settings_dict.update(
+            {k: settings_dict[k] for k in ("NAME", "HOST", "PORT", "USER", "PASSWORD")}
+        )
+        users = bench_users()
+        clients = {}
+        for key, user in users.items():
+            clients[key] = Client()
+            clients[key].force_login(user)
+        found = {s.name: s for s in scenarios(last_complete_month(timezone.localdate()))}
+        return clients, found, Facility.objects.count()
+
+    timings = {name: ([], []) for name in names}
+    sizes = [0, 0]
+    try:
+        for _ in range(rounds):
+            for side, settings_dict in enumerate((mine, other)):
+                clients, found, sizes[side] = use(settings_dict)
+                for name in names:
+                    scenario = found[name]
+                    client = clients[scenario.user]
+                    client.get(scenario.url, secure=True)
+                    for _ in range(per):
+                        began = time.perf_counter()
+                        client.get(scenario.url, secure=True)
+                        timings[name][side].append((time.perf_counter() - began) * 1000)
+    finally:
+        use(mine)
+    return {
+        name: (
+            round(statistics.median(a), 1),
+            round(statistics.median(b), 1),
+            sizes[0],
+            sizes[1],
+        )
+        for name, (a, b) in timings.items()
+    }
+
+
+def describe_interleaved(result) -> str:
+    parts = []
+    for name, (mine, theirs, here, there) in result.items():
+        change = (mine - theirs) / theirs
+        verdict = "within 20 %" if abs(change) <= 0.20 else "NOT within 20 %"
+        parts.append(
+            f"{name}: p50 {theirs} ms at {there:,} facilities vs {mine} ms at {here:,} "
+            f"({change:+.0%}, {verdict})"
+        )
+    return "measured interleaved in this run: " + "; ".join(parts)
+
+
 def compare_scales(report: Report, name: str = "district overview") -> str:
     """The same district page now and at the last recorded run at another scale."""
     mine = next((s for s in report.scenarios if s.name == name), None)
@@ -589,6 +658,11 @@ def main(argv=None) -> None:
         "--load-roles", help="load run: only these roles, e.g. district,coach (default all)"
     )
     parser.add_argument("--no-record", action="store_true", help="do not append to results")
+    parser.add_argument(
+        "--other-database",
+        metavar="URL",
+        help="a database at another scale: the district pages measured on both, interleaved",
+    )
     parser.add_argument("--only", action="append", help="scenario name (repeatable)")
     parser.add_argument(
         "--budget", type=float, default=60, help="seconds per scenario (at least 3 runs)"
@@ -607,7 +681,14 @@ def main(argv=None) -> None:
         generate(scale=args.generate or 0.001, months=args.months, truncate=True)
     runs = 3 if args.quick else args.runs
     report = run(runs=runs, quick=args.quick, names=args.only, budget=args.budget)
-    report.comparison = compare_scales(report)
+    if args.other_database:
+        report.comparison = describe_interleaved(
+            interleaved_scales(
+                args.other_database, ("district overview", "facility trend, 120 months")
+            )
+        )
+    else:
+        report.comparison = compare_scales(report)
     if report.comparison:
         print(report.comparison)
     if not (args.quick or args.no_load):
