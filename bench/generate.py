@@ -685,6 +685,9 @@ def generate(
                     cursor.execute("SET LOCAL synchronous_commit = off")
                     cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
                     if not keep_indexes:
+                        # deferred foreign-key checks of rows written earlier in this
+                        # transaction (a caller's) must run before their tables change
+                        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
                         saved = drop_secondary(cursor, big_tables)
             for index in range(len(chunks)):
                 if pool is None:
@@ -727,7 +730,8 @@ def generate(
     if writer.postgres:
         with connection.cursor() as cursor:
             cursor.execute("RESET work_mem")
-            cursor.execute("VACUUM ANALYZE indicators_districtmonthtotal")
+            analyze = "ANALYZE" if connection.in_atomic_block else "VACUUM ANALYZE"
+            cursor.execute(f"{analyze} indicators_districtmonthtotal")
     return stats
 
 
