@@ -1,5 +1,5 @@
 """Build a synthetic country: every province, district and kecamatan of the Kemendagri tree,
-~13,400 × scale facilities placed in their real kecamatan, and months of monthly reports.
+~13,350 × scale facilities placed in their real kecamatan, and months of monthly reports.
 
     .venv/bin/python bench/generate.py --scale 0.25 --months 120 --seed 1 \\
         --database-url postgres://qi_portal:qi_portal@127.0.0.1:5432/qi_bench2
@@ -47,7 +47,6 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-NATIONAL_FACILITIES = 13_400  # ≈ 10,200 puskesmas + 3,200 hospitals (domain.md §2)
 BENCH_NETWORK = "bench-jejaring-80"  # the 80-facility network the harness reads
 BENCH_NETWORK_SIZE = 80
 VALUES_PER_CHUNK = 1_000_000  # rows per COPY statement (a chunk of facilities)
