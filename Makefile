@@ -52,8 +52,11 @@ messages: install
 	$(BIN)/python manage.py makemessages -l id -l en --ignore=node_modules --ignore=.venv --ignore=tests --ignore=bench
 	$(BIN)/python manage.py compilemessages --ignore=node_modules --ignore=.venv --ignore=tests --ignore=bench
 
+# Benchmark (bench/README.md): scenarios, floors, load run; appends to bench/results.md.
+# DATABASE_URL=postgres://… make bench BENCH_ARGS="--runs 20"; an empty database gets scale 0.001.
+BENCH_ARGS ?=
 bench: install
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules staticfiles .pytest_cache .ruff_cache
