@@ -271,10 +271,13 @@ def trend_labels() -> charts.Labels:
         run=_("Part of a run, shift or trend"),
         incomplete=_("Incomplete month"),
         theta=_("Network average"),
+        # xgettext:no-python-format
         limits_95=_("95% limits"),
+        # xgettext:no-python-format
         limits_998=_("99.8% limits"),
         x_axis=_("Denominator"),
         action_period=_("Action period"),
+        # xgettext:no-python-format
         funnel_outside=_("Outside the 95% limits"),
     )
 
@@ -446,9 +449,13 @@ def _trend_chart(user, facility, indicator, request, percent) -> TrendChart:
 
 
 FUNNEL_WORDS = {
+    # xgettext:no-python-format
     "above_998": gettext_lazy("above the 99.8% limit"),
+    # xgettext:no-python-format
     "below_998": gettext_lazy("below the 99.8% limit"),
+    # xgettext:no-python-format
     "above_95": gettext_lazy("above the 95% limit"),
+    # xgettext:no-python-format
     "below_95": gettext_lazy("below the 95% limit"),
 }
 

@@ -25,6 +25,7 @@ ROWS_PER_SLIDE = 12
 # an overview row holds up to five lines (value, marks, PWS status, reports): six fit a slide
 OVERVIEW_ROWS = 6
 EVERY_INSIDE = gettext_lazy(
+    # xgettext:no-python-format
     "Every facility lies within the 95% limits: differences look like chance."
 )
 DEMO = gettext_lazy(

@@ -39,9 +39,13 @@ PAGE_TITLES = {
 }
 FUNNEL_LABELS = {
     "inside": gettext_lazy("Inside the limits"),
+    # xgettext:no-python-format
     "above_95": gettext_lazy("Above the 95 % limit"),
+    # xgettext:no-python-format
     "above_998": gettext_lazy("Above the 99.8 % limit"),
+    # xgettext:no-python-format
     "below_95": gettext_lazy("Below the 95 % limit"),
+    # xgettext:no-python-format
     "below_998": gettext_lazy("Below the 99.8 % limit"),
     "no_data": gettext_lazy("No data"),
 }
