@@ -3,6 +3,7 @@ from django.contrib import admin
 from .models import (
     DataElement,
     DataValue,
+    DistrictMonthTarget,
     DistrictMonthTotal,
     Indicator,
     MonthlyReport,
@@ -106,6 +107,14 @@ class DistrictMonthTotalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ["period"]
     search_fields = ["district__name", "element__code"]
     list_select_related = ["district", "element"]
+
+
+@admin.register(DistrictMonthTarget)
+class DistrictMonthTargetAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["district", "period", "status", "pregnant", "deliveries", "infants"]
+    list_filter = ["period", "status"]
+    search_fields = ["district__name"]
+    list_select_related = ["district"]
 
 
 @admin.register(Notification)
