@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import io
-import math
 import multiprocessing
 import os
 import random
@@ -323,17 +322,7 @@ def _targets(planned: list[Planned], years: list[int]):
         )
         base = demo._population(shim)
         for year in years:
-            population = round(base * 1.012 ** (year - 2020))
-            births = demo.CRUDE_BIRTH_RATE * population
-            yield SimpleNamespace(
-                facility_id=facility.id,
-                year=year,
-                population=population,
-                pregnant=math.ceil(1.10 * births),
-                deliveries=math.ceil(1.05 * births),
-                infants=math.ceil(births),
-                under_five=round(0.085 * population),
-            )
+            yield SimpleNamespace(facility_id=facility.id, **demo.target_counts(base, year))
 
 
 def _networks(chosen: list[Planned], last_month: dt.date, seed: int):

@@ -320,22 +320,32 @@ def _ensure_targets(facilities, years) -> int:
         for year in years:
             if (facility.pk, year) in existing:
                 continue
-            population = round(base * 1.012 ** (year - 2020))
-            births = CRUDE_BIRTH_RATE * population
             new.append(
                 CatchmentTarget(
                     facility=facility,
-                    year=year,
-                    population=population,
-                    pregnant=math.ceil(1.10 * births),
-                    deliveries=math.ceil(1.05 * births),
-                    infants=math.ceil(births),
-                    under_five=round(0.085 * population),
                     source="Estimasi sintetis (data demo): 1,10/1,05/1,00 × CBR × penduduk",
+                    **target_counts(base, year),
                 )
             )
     CatchmentTarget.objects.bulk_create(new, batch_size=2000)
     return len(new)
+
+
+def target_counts(base_population: int, year: int) -> dict:
+    """The synthetic catchment target of a puskesmas whose 2020 population is
+    ``base_population``: growth 1.2 %/year; pregnant women, deliveries and infants
+    1.10 / 1.05 / 1.00 × crude birth rate × population; under-fives 8.5 %. Shared with the
+    national-scale generator (bench/generate.py)."""
+    population = round(base_population * 1.012 ** (year - 2020))
+    births = CRUDE_BIRTH_RATE * population
+    return {
+        "year": year,
+        "population": population,
+        "pregnant": math.ceil(1.10 * births),
+        "deliveries": math.ceil(1.05 * births),
+        "infants": math.ceil(births),
+        "under_five": round(0.085 * population),
+    }
 
 
 # ----------------------------------------------------------------------------- networks, users

@@ -283,7 +283,9 @@ class DriverEditingTests(ImprovementWorldMixin, TestCase):
         self.assertFalse(Driver.objects.filter(pk=spare.pk).exists())
 
     def test_a_node_whose_change_ideas_have_cycles_is_not_deleted(self):
-        with self.assertRaisesMessage(ValidationError, "2 PDSA cycle"):
+        with self.assertRaisesMessage(ValidationError, "2 siklus PDSA"):
+            services.driver_delete(driver=self.primary, user=self.coach_cilegon)
+        with translation.override("en"), self.assertRaisesMessage(ValidationError, "2 PDSA cycle"):
             services.driver_delete(driver=self.primary, user=self.coach_cilegon)
         self.assertTrue(Driver.objects.filter(pk=self.idea.pk).exists())
 
