@@ -186,7 +186,7 @@ def job_run(job_id: int) -> str | None:
         Job.objects.filter(pk=job.pk).update(
             status=Status.DONE,
             progress=100,
-            message="",
+            message=output.message[:200],
             result=name,
             result_name=output.filename,
             content_type=output.content_type,
