@@ -20,6 +20,7 @@ class ImportJobTests(ExcelTestCase):
         response = self.upload(self.kapus_lubuk_pinang, save(sheet))
         self.assertEqual(response.context["plan"].problems, [])
         self.assertEqual(len(response.context["plan"].rows), 2)  # above the inline limit
+        self.assertContains(response, "2 reports: the import runs in the background")
 
     def test_a_big_upload_is_imported_by_a_job(self):
         self.preview()
