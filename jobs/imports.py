@@ -75,4 +75,13 @@ def _links(job) -> list[JobLink]:
 
 
 def register_kinds() -> None:
-    register(JobKind("report_import", gettext_lazy("Excel import"), _run, _authorize, links=_links))
+    register(
+        JobKind(
+            "report_import",
+            gettext_lazy("Excel import"),
+            _run,
+            _authorize,
+            links=_links,
+            retry_after_failure=False,  # the same plan is refused again: upload again
+        )
+    )

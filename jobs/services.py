@@ -132,8 +132,9 @@ def _claim(job_id: int) -> tuple[Job, int] | None:
 
 
 def _fail(job: Job, attempt: int, error: str) -> None:
+    # the last progress message ("Importing 19 reports") would read as if still at work
     Job.objects.filter(pk=job.pk, attempts=attempt, status=Status.RUNNING).update(
-        status=Status.FAILED, error=error, finished_at=timezone.now()
+        status=Status.FAILED, error=error, message="", finished_at=timezone.now()
     )
 
 

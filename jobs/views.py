@@ -24,10 +24,11 @@ def job_detail(request, pk):
     job = job_of(request.user, pk)
     template = "jobs/_job_status.html" if request.htmx else "jobs/job_detail.html"
     try:
-        links = registry.get(job.kind).links_for(job)
+        kind = registry.get(job.kind)
+        links, retry = kind.links_for(job), kind.offers_retry(job)
     except KeyError:
-        links = []
-    return render(request, template, {"job": job, "links": links})
+        links, retry = [], job.can_retry
+    return render(request, template, {"job": job, "links": links, "offers_retry": retry})
 
 
 @require_GET

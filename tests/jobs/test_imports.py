@@ -82,6 +82,8 @@ class ImportJobTests(ExcelTestCase):
         self.assertContains(page, refusal)
         self.assertContains(page, 'href="/reports/excel-upload/"')  # upload again
         self.assertNotContains(page, "/download/")
+        self.assertNotContains(page, 'data-testid="job-retry"')  # the same plan would fail
+        self.assertNotContains(page, "Importing 2 reports")  # no stale progress message
 
     def test_the_job_is_404_for_anybody_else(self):
         self.preview()
