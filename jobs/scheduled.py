@@ -203,6 +203,9 @@ def digests_send(*, now=None) -> int:
     )
     sent = 0
     for user in staff:
+        week_key = f"digest:{user.pk}:{year}-W{week:02d}"
+        if ScheduledNotice.objects.filter(key=week_key).exists():
+            continue  # sent this week (beat ran again): spare the page builds
         district_ids = RoleAssignment.objects.filter(user=user, role=Role.DISTRICT_STAFF).values(
             "district_id"
         )
@@ -224,7 +227,7 @@ def digests_send(*, now=None) -> int:
         if not waiting and not signals:
             continue
         with transaction.atomic():
-            if not _claim(f"digest:{user.pk}:{year}-W{week:02d}"):
+            if not _claim(week_key):
                 continue
             signals = [s for s in signals if _claim(f"signal:{user.pk}:{s.key}")]
             if not waiting and not signals:

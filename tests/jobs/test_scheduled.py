@@ -16,7 +16,7 @@ from indicators.periods import month_range
 from jobs.models import OutgoingEmail
 from jobs.scheduled import digests_send, reminders_send
 from jobs.selectors import digest_signals
-from tests.factories import ReportFactory, RoleFactory, WorldMixin, add_values
+from tests.factories import FacilityFactory, ReportFactory, RoleFactory, WorldMixin, add_values
 
 JULY = dt.date(2025, 7, 1)
 
@@ -278,3 +278,20 @@ class DigestSignalTests(WorldMixin, TestCase):
             facility=self.pkm_lubuk_pinang
         ).delete()
         self.assertEqual(digest_signals(self.dinkes_mukomuko, self.mukomuko), [])
+
+    def test_queries_do_not_grow_with_the_facilities(self):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        def count():
+            with CaptureQueriesContext(connection) as queries:
+                digest_signals(self.dinkes_mukomuko, self.mukomuko)
+            return len(queries)
+
+        count()  # the first call fills a per-process cache (one query)
+        before = count()
+        for code in ("P1706003", "P1706004"):
+            facility = FacilityFactory(code=code, subdistrict=self.pkm_lubuk_pinang.subdistrict)
+            seed_stunting(facility, lambda m: 10)
+        self.assertEqual(count(), before)
+        self.assertLessEqual(before, 50)  # five page builds (overview: 8 queries each) + areas
