@@ -63,7 +63,7 @@ class PackForm(forms.Form):
         self.fields["network"].queryset = pack_networks(user).order_by("name")
         self.fields["start"].required = self.fields["end"].required = True
         for form_field in self.fields.values():
-            if isinstance(form_field.widget, forms.CheckboxInput):
+            if isinstance(form_field.widget, forms.CheckboxInput | forms.CheckboxSelectMultiple):
                 form_field.widget.attrs.setdefault("class", "form-check-input")
             elif isinstance(form_field.widget, forms.Select):
                 form_field.widget.attrs.setdefault("class", "form-select")

@@ -9,13 +9,14 @@ import csv
 import io
 
 from django.http import Http404
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from facilities.models import Facility
 from indicators.excel import safe_cell
 
-from .registry import JobKind, JobOutput, register
+from .registry import JobKind, JobLink, JobOutput, register
 
 
 class ImportJobError(Exception):
@@ -48,9 +49,39 @@ def _run(job, progress) -> JobOutput:
     for row in plan.rows:
         writer.writerow([safe_cell(row.facility_name), row.period, len(row.values)])
     return JobOutput(
-        "import-summary.csv", "text/csv; charset=utf-8", ("\ufeff" + out.getvalue()).encode()
+        "import-summary.csv",
+        "text/csv; charset=utf-8",
+        ("\ufeff" + out.getvalue()).encode(),
+        # the inline confirm's own words
+        message=_(
+            "Import done: %(created)s reports created, %(updated)s reports updated, "
+            "%(values)s values changed."
+        )
+        % {"created": result.created, "updated": result.updated, "values": result.values_changed},
     )
 
 
+def _links(job) -> list[JobLink]:
+    """Done: the reports of the latest imported month. Failed (the import refused, e.g.
+    a report changed since the preview): back to the upload, since the same plan would be
+    refused again."""
+    if job.status == job.Status.DONE:
+        months = [row["period"] for row in job.params.get("plan", {}).get("rows", [])]
+        url = reverse("indicators:report_list")
+        if months:
+            url += "?month=" + max(months)
+        return [JobLink(_("See the imported reports"), url, primary=True)]
+    return [JobLink(_("Upload a file again"), reverse("indicators:excel_upload"), primary=True)]
+
+
 def register_kinds() -> None:
-    register(JobKind("report_import", gettext_lazy("Excel import"), _run, _authorize))
+    register(
+        JobKind(
+            "report_import",
+            gettext_lazy("Excel import"),
+            _run,
+            _authorize,
+            links=_links,
+            retry_after_failure=False,  # the same plan is refused again: upload again
+        )
+    )

@@ -22,6 +22,14 @@ class JobOutput:
     filename: str
     content_type: str
     content: bytes
+    message: str = ""  # what the job did, in words, shown on its page when done
+
+
+@dataclass(frozen=True)
+class JobLink:
+    label: str
+    url: str
+    primary: bool = False
 
 
 @dataclass(frozen=True)
@@ -30,6 +38,20 @@ class JobKind:
     label: str  # lazy-translated
     run: Callable[[Job, Callable[[int, str], None]], JobOutput]  # progress(percent, message)
     authorize: Callable[[object, dict], None]  # (user, params): raise Http404 if not allowed
+    # Where to go from a finished job's page (e.g. back to the imported reports)
+    links: Callable[[Job], list[JobLink]] | None = None
+    # False when running the same parameters again cannot help (a refused import):
+    # a failed job then offers its links only, no "Try again"
+    retry_after_failure: bool = True
+
+    def links_for(self, job: Job) -> list[JobLink]:
+        return self.links(job) if self.links is not None and job.is_finished else []
+
+    def offers_retry(self, job: Job) -> bool:
+        """Queued but not published (broker down), or failed and worth running again."""
+        if job.status == job.Status.QUEUED:
+            return bool(job.message)
+        return job.status == job.Status.FAILED and self.retry_after_failure
 
 
 _KINDS: dict[str, JobKind] = {}

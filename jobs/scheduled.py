@@ -24,6 +24,7 @@ from indicators.services.notifications import notification_queue_email
 
 from .models import ScheduledNotice
 from .outbox import email_queue, in_language
+from .selectors import DigestSignal, digest_signals
 
 Role = RoleAssignment.Role
 OVERDUE_AFTER = dt.timedelta(days=3)
@@ -94,48 +95,103 @@ def reminders_send(*, today: dt.date | None = None) -> int:
     return sent
 
 
-def digest_text(user, waiting: list[MonthlyReport], now) -> tuple[str, str]:
+def _signal_lines(signals: list[DigestSignal]) -> list[str]:
+    """One paragraph per new signal: where, which indicator, which kind and rule, the
+    reports behind the month, and the trend page."""
+    lines = [
+        _("New signals on your dashboards in %(month)s (not there the month before):")
+        % {"month": date_format(signals[0].month, "YEAR_MONTH_FORMAT")},
+        "",
+    ]
+    for signal in signals[: settings.QI_DIGEST_MAX_LINES]:
+        rates = signal.completeness
+        lines += [
+            _("- %(area)s, %(indicator)s: %(variation)s")
+            % {
+                "area": signal.area_name,
+                "indicator": signal.indicator.name,
+                "variation": signal.variation_label,
+            },
+            *(["  " + signal.rule_text] if signal.rule_text else []),
+            "  "
+            + _(
+                "Summary marks of the overview (24 months); %(n)d of %(m)d facilities "
+                "reported this month, %(approved)d approved."
+            )
+            % {
+                "n": rates.included,
+                "m": rates.facilities_expected,
+                "approved": rates.approved,
+            },
+            "  " + settings.SITE_URL + signal.trend_path,
+        ]
+    if len(signals) > settings.QI_DIGEST_MAX_LINES:
+        lines.append(
+            _("… and %(count)d more.") % {"count": len(signals) - settings.QI_DIGEST_MAX_LINES}
+        )
+    return lines
+
+
+def digest_text(
+    user, waiting: list[MonthlyReport], now, signals: list[DigestSignal] = ()
+) -> tuple[str, str]:
     """(subject, body) of the weekly digest in the active language."""
     count = len(waiting)
-    subject = "[QI Portal] " + ngettext(
-        "%(count)d report waiting for approval",
-        "%(count)d reports waiting for approval",
-        count,
-    ) % {"count": count}
-    by_month = Counter(report.period for report in waiting)
-    lines = [
-        _("Reports waiting for your approval, oldest first:"),
-        "",
-    ]
-    for report in waiting[: settings.QI_DIGEST_MAX_LINES]:
-        days = (now - report.submitted_at).days if report.submitted_at else 0
-        lines.append(
-            _("- %(facility)s, %(month)s: submitted %(days)d days ago")
-            % {
-                "facility": report.facility.name,
-                "month": date_format(report.period, "YEAR_MONTH_FORMAT"),
-                "days": days,
-            }
+    parts = []
+    if count:
+        parts.append(
+            ngettext(
+                "%(count)d report waiting for approval",
+                "%(count)d reports waiting for approval",
+                count,
+            )
+            % {"count": count}
         )
-    if count > settings.QI_DIGEST_MAX_LINES:
-        lines.append(_("… and %(count)d more.") % {"count": count - settings.QI_DIGEST_MAX_LINES})
-    lines += ["", _("Waiting per month:")]
-    for month in sorted(by_month):
-        lines.append(
-            _("- %(month)s: %(count)d")
-            % {"month": date_format(month, "YEAR_MONTH_FORMAT"), "count": by_month[month]}
+    if signals:
+        parts.append(
+            ngettext("%(count)d new signal", "%(count)d new signals", len(signals))
+            % {"count": len(signals)}
         )
-    lines += [
-        "",
-        _("Review queue: %(url)s")
-        % {"url": settings.SITE_URL + reverse("indicators:review_queue")},
-    ]
+    subject = "[QI Portal] " + ", ".join(parts)
+    lines = []
+    if waiting:
+        lines += [_("Reports waiting for your approval, oldest first:"), ""]
+        by_month = Counter(report.period for report in waiting)
+        for report in waiting[: settings.QI_DIGEST_MAX_LINES]:
+            days = (now - report.submitted_at).days if report.submitted_at else 0
+            lines.append(
+                _("- %(facility)s, %(month)s: submitted %(days)d days ago")
+                % {
+                    "facility": report.facility.name,
+                    "month": date_format(report.period, "YEAR_MONTH_FORMAT"),
+                    "days": days,
+                }
+            )
+        if count > settings.QI_DIGEST_MAX_LINES:
+            lines.append(
+                _("… and %(count)d more.") % {"count": count - settings.QI_DIGEST_MAX_LINES}
+            )
+        lines += ["", _("Waiting per month:")]
+        for month in sorted(by_month):
+            lines.append(
+                _("- %(month)s: %(count)d")
+                % {"month": date_format(month, "YEAR_MONTH_FORMAT"), "count": by_month[month]}
+            )
+        lines += [
+            "",
+            _("Review queue: %(url)s")
+            % {"url": settings.SITE_URL + reverse("indicators:review_queue")},
+        ]
+    if signals:
+        lines += ["", *_signal_lines(signals)] if lines else _signal_lines(signals)
     return subject, "\n".join(lines)
 
 
 def digests_send(*, now=None) -> int:
     """Weekly digest to district staff: reports of their districts waiting for approval
-    (submitted), oldest first, with counts per month. Nothing waiting, no e-mail."""
+    (submitted), oldest first, with counts per month; and the new special-cause signals
+    of their overviews (:func:`jobs.selectors.digest_signals`), each named in one digest
+    only (keyed per user, area, indicator and month). Nothing to say, no e-mail."""
     now = now or timezone.now()
     year, week, _day = timezone.localtime(now).isocalendar()
     staff = (
@@ -147,28 +203,44 @@ def digests_send(*, now=None) -> int:
     )
     sent = 0
     for user in staff:
-        districts = RoleAssignment.objects.filter(user=user, role=Role.DISTRICT_STAFF).values(
+        week_key = f"digest:{user.pk}:{year}-W{week:02d}"
+        if ScheduledNotice.objects.filter(key=week_key).exists():
+            continue  # sent this week (beat ran again): spare the page builds
+        district_ids = RoleAssignment.objects.filter(user=user, role=Role.DISTRICT_STAFF).values(
             "district_id"
         )
         waiting = list(
             MonthlyReport.objects.filter(
-                status=MonthlyReport.Status.SUBMITTED, facility__district__in=districts
+                status=MonthlyReport.Status.SUBMITTED, facility__district__in=district_ids
             )
             .select_related("facility")
             .order_by("submitted_at", "period", "facility__code")
         )
-        if not waiting:
+        with in_language(user):  # names, marks and rules in the recipient's language
+            signals = [
+                signal
+                for district in District.objects.filter(pk__in=district_ids)
+                .select_related("province")
+                .order_by("name")
+                for signal in digest_signals(user, district)
+            ]
+        if not waiting and not signals:
             continue
         with transaction.atomic():
-            if not _claim(f"digest:{user.pk}:{year}-W{week:02d}"):
+            if not _claim(week_key):
+                continue
+            signals = [s for s in signals if _claim(f"signal:{user.pk}:{s.key}")]
+            if not waiting and not signals:
+                transaction.set_rollback(True)  # nothing new: this week's digest stays free
                 continue
             with in_language(user):
-                subject, body = digest_text(user, waiting, now)
+                subject, body = digest_text(user, waiting, now, signals)
             email_queue(
                 user=user,
                 subject=subject,
                 body=body,
-                link=settings.SITE_URL + reverse("indicators:review_queue"),
+                link=settings.SITE_URL
+                + (reverse("indicators:review_queue") if waiting else signals[0].trend_path),
                 kind="digest",
             )
             sent += 1

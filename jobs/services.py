@@ -132,8 +132,9 @@ def _claim(job_id: int) -> tuple[Job, int] | None:
 
 
 def _fail(job: Job, attempt: int, error: str) -> None:
+    # the last progress message ("Importing 19 reports") would read as if still at work
     Job.objects.filter(pk=job.pk, attempts=attempt, status=Status.RUNNING).update(
-        status=Status.FAILED, error=error, finished_at=timezone.now()
+        status=Status.FAILED, error=error, message="", finished_at=timezone.now()
     )
 
 
@@ -186,7 +187,7 @@ def job_run(job_id: int) -> str | None:
         Job.objects.filter(pk=job.pk).update(
             status=Status.DONE,
             progress=100,
-            message="",
+            message=output.message[:200],
             result=name,
             result_name=output.filename,
             content_type=output.content_type,

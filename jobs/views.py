@@ -7,7 +7,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from . import services
+from . import registry, services
 from .selectors import job_of, jobs_of
 
 
@@ -23,7 +23,12 @@ def job_list(request):
 def job_detail(request, pk):
     job = job_of(request.user, pk)
     template = "jobs/_job_status.html" if request.htmx else "jobs/job_detail.html"
-    return render(request, template, {"job": job})
+    try:
+        kind = registry.get(job.kind)
+        links, retry = kind.links_for(job), kind.offers_retry(job)
+    except KeyError:
+        links, retry = [], job.can_retry
+    return render(request, template, {"job": job, "links": links, "offers_retry": retry})
 
 
 @require_GET

@@ -80,6 +80,7 @@ def excel_upload(request):
             "file_name": upload.name,
             "problems": plan.problems[:PROBLEMS_SHOWN],
             "problems_hidden": max(0, len(plan.problems) - PROBLEMS_SHOWN),
+            "in_background": len(plan.rows) > settings.QI_IMPORT_INLINE_ROWS,
         },
     )
 

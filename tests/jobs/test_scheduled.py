@@ -8,10 +8,15 @@ from django.conf import settings
 from django.core import mail
 from django.test import TestCase
 
-from indicators.models import Notification
+from facilities.models import Profile
+from indicators import stats
+from indicators.models import MonthlyReport, Notification
+from indicators.pages import build
+from indicators.periods import month_range
 from jobs.models import OutgoingEmail
 from jobs.scheduled import digests_send, reminders_send
-from tests.factories import ReportFactory, RoleFactory, WorldMixin
+from jobs.selectors import digest_signals
+from tests.factories import FacilityFactory, ReportFactory, RoleFactory, WorldMixin, add_values
 
 JULY = dt.date(2025, 7, 1)
 
@@ -144,3 +149,149 @@ class ScheduleTests(TestCase):
                 "jobs.tasks.cleanup_jobs",
             },
         )
+
+
+NOW = dt.datetime(2025, 7, 15, 3, 0, tzinfo=dt.UTC)  # latest complete month: June 2025
+SERIES = month_range(dt.date(2023, 6, 1), dt.date(2025, 6, 1))  # 25 months to June
+
+
+def seed_stunting(facility, stunted):
+    """``stunted(month)`` of 100 children measured, approved, every month of SERIES."""
+    for period in SERIES:
+        report = ReportFactory(facility=facility, period=period)
+        add_values(report, {"BALITA_STUNTING": stunted(period), "BALITA_DIUKUR": 100})
+
+
+@time_machine.travel(NOW, tick=False)
+class DigestSignalTests(WorldMixin, TestCase):
+    """New special-cause signals in the weekly digest: the overview's own summary marks
+    for the latest complete month, only where the month before had none."""
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.build_world()
+        cls.dinkes_mukomuko.email = "dinkes@example.org"
+        cls.dinkes_mukomuko.save()
+        cls.dinkes_en = RoleFactory(
+            user__username="dinkes.en",
+            user__email="en@example.org",
+            role="district",
+            district=cls.mukomuko,
+        ).user
+        Profile.objects.create(user=cls.dinkes_en, language="en")
+        cls.dinkes_selatan = RoleFactory(
+            user__username="dinkes.selatan",
+            user__email="selatan@example.org",
+            role="district",
+            district=cls.bengkulu_selatan,
+        ).user
+        june = SERIES[-1]
+        # Lubuk Pinang: 10 % for two years, 30 % in June (above the p chart's upper
+        # limit, stunting is lower-is-better: a concern), the district total with it.
+        seed_stunting(cls.pkm_lubuk_pinang, lambda m: 30 if m == june else 10)
+        seed_stunting(cls.pkm_kota_mukomuko, lambda m: 10)
+        seed_stunting(cls.rsud_mukomuko, lambda m: 10)
+        # Manna (Bengkulu Selatan): 30 % in May and June, a concern already in May.
+        seed_stunting(cls.pkm_manna, lambda m: 30 if m >= dt.date(2025, 5, 1) else 10)
+
+    def run_digest(self, when=NOW):
+        with time_machine.travel(when, tick=False), self.captureOnCommitCallbacks(execute=True):
+            return digests_send()
+
+    def test_signals_are_the_overviews_own_marks(self):
+        """The digest shows exactly the special causes the overview page shows."""
+        signals = digest_signals(self.dinkes_mukomuko, self.mukomuko)
+        self.assertEqual(
+            [(s.area_level, s.area_code, s.indicator.code, s.variation) for s in signals],
+            [
+                ("district", "17.06", "STUNTING_PREV", stats.VARIATION_CONCERN),
+                ("facility", "P1706001", "STUNTING_PREV", stats.VARIATION_CONCERN),
+            ],
+        )
+        page = build(
+            "overview",
+            user=self.dinkes_mukomuko,
+            params={"district": "17.06", "rows": "facilities", "period": "2025-06"},
+        ).data
+        marked = {
+            (row.code, cell.indicator.code)
+            for row in page.rows
+            for cell in row.cells
+            if cell.marks.variation != stats.VARIATION_COMMON
+            and cell.marks.variation != stats.VARIATION_NOT_EVALUATED
+        }
+        self.assertEqual(marked, {("P1706001", "STUNTING_PREV")})
+        self.assertEqual(signals[1].completeness.included, 1)
+        self.assertEqual(signals[0].completeness.facilities_expected, 3)
+
+    def test_a_district_with_a_new_signal_gets_it_once_in_indonesian(self):
+        self.assertEqual(self.run_digest(), 2)  # the two Mukomuko staff; Manna: nothing new
+        message = next(m for m in mail.outbox if m.to == ["dinkes@example.org"])
+        body = message.body
+        self.assertIn("Juni 2025", body)
+        self.assertIn("Prevalensi stunting: Penyebab khusus (special cause): perlu perhatian", body)
+        self.assertIn("Kabupaten Mukomuko", body)
+        self.assertIn("Puskesmas Lubuk Pinang", body)
+        self.assertNotIn("Puskesmas Kota Mukomuko", body)
+        self.assertEqual(OutgoingEmail.objects.get(recipient="dinkes@example.org").language, "id")
+        self.assertIn("/dashboards/trend/STUNTING_PREV/?facility=P1706001&end=2025-06", body)
+        self.assertIn("/dashboards/trend/STUNTING_PREV/?district=17.06&end=2025-06", body)
+        # next week: the same signals (June is still the latest complete month) are not
+        # named again, and nothing waits for approval: no digest at all
+        mail.outbox.clear()
+        self.assertEqual(self.run_digest(NOW + dt.timedelta(days=7)), 0)
+        self.assertEqual(mail.outbox, [])
+
+    def test_a_district_without_a_new_signal_gets_none(self):
+        self.assertEqual(digest_signals(self.dinkes_selatan, self.bengkulu_selatan), [])
+        self.run_digest()
+        self.assertFalse(OutgoingEmail.objects.filter(recipient="selatan@example.org").exists())
+
+    def test_english_recipient_gets_english(self):
+        self.run_digest()
+        email = OutgoingEmail.objects.get(recipient="en@example.org")
+        self.assertEqual(email.language, "en")
+        self.assertEqual(email.subject, "[QI Portal] 2 new signals")
+        self.assertIn("New signals on your dashboards in June 2025", email.body)
+        self.assertIn("Stunting", email.body)
+        self.assertIn("Special cause: concern", email.body)
+        self.assertIn("1 of 1 facilities reported this month, 1 approved", email.body)
+
+    def test_waiting_reports_and_signals_share_one_digest(self):
+        ReportFactory(  # July is not yet due: June stays the latest complete month
+            facility=self.pkm_kota_mukomuko,
+            period=dt.date(2025, 7, 1),
+            status="submitted",
+            submitted_at=NOW - dt.timedelta(days=5),
+        )
+        self.run_digest()
+        email = OutgoingEmail.objects.get(recipient="en@example.org")
+        self.assertEqual(email.subject, "[QI Portal] 1 report waiting for approval, 2 new signals")
+        self.assertIn("Puskesmas Kota Mukomuko, July 2025: submitted 5 days ago", email.body)
+        self.assertLess(email.body.index("Review queue"), email.body.index("New signals"))
+        self.assertTrue(email.link.endswith("/reports/review/"))
+
+    def test_an_incomplete_latest_month_is_not_judged(self):
+        """June missing two of three reports: the district's latest complete month is May,
+        where nothing is new; Lubuk Pinang's June point is never judged."""
+        MonthlyReport.objects.filter(period=SERIES[-1]).exclude(
+            facility=self.pkm_lubuk_pinang
+        ).delete()
+        self.assertEqual(digest_signals(self.dinkes_mukomuko, self.mukomuko), [])
+
+    def test_queries_do_not_grow_with_the_facilities(self):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        def count():
+            with CaptureQueriesContext(connection) as queries:
+                digest_signals(self.dinkes_mukomuko, self.mukomuko)
+            return len(queries)
+
+        count()  # the first call fills a per-process cache (one query)
+        before = count()
+        for code in ("P1706003", "P1706004"):
+            facility = FacilityFactory(code=code, subdistrict=self.pkm_lubuk_pinang.subdistrict)
+            seed_stunting(facility, lambda m: 10)
+        self.assertEqual(count(), before)
+        self.assertLessEqual(before, 50)  # five page builds (overview: 8 queries each) + areas
