@@ -29,6 +29,7 @@ class PackForm(forms.Form):
     network = forms.ModelChoiceField(
         label=gettext_lazy("Learning network"),
         queryset=LearningNetwork.objects.none(),
+        empty_label=gettext_lazy("— choose a network —"),
         error_messages={
             "invalid_choice": gettext_lazy("Choose one of your learning networks."),
             "required": gettext_lazy("Choose a learning network."),
