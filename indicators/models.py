@@ -476,9 +476,11 @@ class DistrictMonthTotal(models.Model):
     and national pages sum these (≈ 514 districts) instead of millions of values.
 
     ``*_targeted`` repeat the sums over facilities that hold a catchment target for the
-    year: coverage numerators count only those (see ``selectors.sums``). Column names are
-    :meth:`column` and :meth:`reports_column`, read by ``selectors.rollups`` and written by
-    ``services.rollups``."""
+    year: coverage numerators count only those (see ``selectors.sums``). ``*_hospital``
+    repeat the sums and report counts over the district's hospitals (RSUD, RSIA, private):
+    the deaths & referrals page splits referrals sent by first-level facilities from those
+    received by hospitals. Column names are :meth:`column` and :meth:`reports_column`,
+    read by ``selectors.rollups`` and written by ``services.rollups``."""
 
     STATUSES = ("approved", "submitted")  # the report statuses a rollup holds
 
@@ -496,8 +498,12 @@ class DistrictMonthTotal(models.Model):
     submitted = models.BigIntegerField(default=0)
     approved_targeted = models.BigIntegerField(default=0)
     submitted_targeted = models.BigIntegerField(default=0)
+    approved_hospital = models.BigIntegerField(default=0)
+    submitted_hospital = models.BigIntegerField(default=0)
     approved_reports = models.PositiveIntegerField(default=0)
     submitted_reports = models.PositiveIntegerField(default=0)
+    approved_hospital_reports = models.PositiveIntegerField(default=0)
+    submitted_hospital_reports = models.PositiveIntegerField(default=0)
 
     class Meta:
         verbose_name = _("district monthly total")
@@ -513,16 +519,20 @@ class DistrictMonthTotal(models.Model):
         return f"{self.district_id} {self.period:%Y-%m} {self.element_id}"
 
     @classmethod
-    def column(cls, status: str, *, targeted: bool = False) -> str:
-        """The sum column of ``status`` ("approved_targeted" …)."""
+    def column(cls, status: str, *, targeted: bool = False, hospital: bool = False) -> str:
+        """The sum column of ``status`` ("approved_targeted", "approved_hospital" …)."""
         if status not in cls.STATUSES:
             raise ValueError(f"rollups hold {' and '.join(cls.STATUSES)} values only")
-        return f"{status}_targeted" if targeted else status
+        if targeted and hospital:
+            raise ValueError("no rollup column sums targeted hospitals")
+        if targeted:
+            return f"{status}_targeted"
+        return f"{status}_hospital" if hospital else status
 
     @classmethod
-    def reports_column(cls, status: str) -> str:
-        """The column counting the reports of ``status`` behind the sums."""
-        return f"{cls.column(status)}_reports"
+    def reports_column(cls, status: str, *, hospital: bool = False) -> str:
+        """The column counting the reports of ``status`` behind the sums (of hospitals)."""
+        return f"{cls.column(status, hospital=hospital)}_reports"
 
 
 class DistrictMonthTarget(models.Model):

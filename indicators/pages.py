@@ -20,7 +20,7 @@ from .periods import month_label, month_start
 from .selectors import compare, completeness, multiples, outcomes, overview, pws, stunting, trend
 from .selectors.completeness import PeriodChoice
 from .selectors.sums import indicators_with_elements
-from .selectors.values import FACILITY
+from .selectors.values import DISTRICT, FACILITY, PROVINCE
 
 
 @dataclass(frozen=True)
@@ -210,6 +210,16 @@ def _pws(result, area, form):
 
 
 def _deaths_referrals(result, area, form):
+    if area.whole_districts is not None and area.child_level in (DISTRICT, PROVINCE):
+        # a province or the country: a row per district or province, from the rollups
+        return outcomes.deaths_referrals_by_area(
+            facilities=area.facilities,
+            districts=area.whole_districts,
+            level=area.child_level,
+            start=form.cleaned_data["start"],
+            end=form.cleaned_data["end"],
+            statuses=form.statuses,
+        )
     return outcomes.deaths_referrals(
         facilities=area.facilities,
         start=form.cleaned_data["start"],

@@ -12,6 +12,8 @@ from django.db import connection, transaction
 from django.db.models import BigIntegerField, Case, Count, IntegerField, Q, Sum, When
 from django.db.models.functions import Cast, ExtractYear
 
+from facilities.models import Facility
+
 from ..models import DataValue, DistrictMonthTarget, DistrictMonthTotal, MonthlyReport
 from ..selectors.sums import HAS_TARGET, with_held_target
 
@@ -24,12 +26,17 @@ def _rollup_rows(values):
         return Sum(Case(When(condition, then="value"), default=0), output_field=BigIntegerField())
 
     columns = {}
+    hospital = Q(facility__type__in=Facility.HOSPITAL_TYPES)
     for status in DistrictMonthTotal.STATUSES:
         reported = Q(report__status=status)
         columns[DistrictMonthTotal.column(status)] = total(reported)
         columns[DistrictMonthTotal.column(status, targeted=True)] = total(reported & HAS_TARGET)
+        columns[DistrictMonthTotal.column(status, hospital=True)] = total(reported & hospital)
         columns[DistrictMonthTotal.reports_column(status)] = Count(
             "report_id", filter=reported, distinct=True
+        )
+        columns[DistrictMonthTotal.reports_column(status, hospital=True)] = Count(
+            "report_id", filter=reported & hospital, distinct=True
         )
     return values.annotate(**columns).order_by()
 
@@ -40,7 +47,9 @@ _ROLLUP_FIELDS = tuple(
     for column in (
         DistrictMonthTotal.column(status),
         DistrictMonthTotal.column(status, targeted=True),
+        DistrictMonthTotal.column(status, hospital=True),
         DistrictMonthTotal.reports_column(status),
+        DistrictMonthTotal.reports_column(status, hospital=True),
     )
 )
 _HELD = list(DistrictMonthTotal.STATUSES)

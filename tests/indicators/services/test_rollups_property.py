@@ -59,6 +59,46 @@ def recomputed() -> list[tuple]:
     )
 
 
+def recomputed_hospitals() -> list[tuple]:
+    """The hospital columns of every rollup row: the same sums over hospitals only."""
+    held = DistrictMonthTotal.STATUSES
+    sums: dict = defaultdict(lambda: defaultdict(int))
+    counted: dict = defaultdict(set)
+    for value in DataValue.objects.select_related("report", "facility"):
+        status = value.report.status
+        if status not in held:
+            continue
+        key = (value.facility.district_id, value.period, value.element_id)
+        sums[key]  # every held row, hospital or not
+        if value.facility.is_hospital:
+            sums[key][status] += value.value
+            counted[(key, status)].add(value.report_id)
+    return sorted(
+        (
+            *key,
+            row["approved"],
+            row["submitted"],
+            len(counted[(key, "approved")]),
+            len(counted[(key, "submitted")]),
+        )
+        for key, row in sums.items()
+    )
+
+
+def stored_hospitals() -> list[tuple]:
+    return sorted(
+        DistrictMonthTotal.objects.values_list(
+            "district_id",
+            "period",
+            "element_id",
+            "approved_hospital",
+            "submitted_hospital",
+            "approved_hospital_reports",
+            "submitted_hospital_reports",
+        )
+    )
+
+
 def recomputed_targets() -> list[tuple]:
     """Every target rollup row: Σ sasaran of the facilities whose held report is in the
     month and that hold a target for its year."""
@@ -174,6 +214,8 @@ class RollupsFollowEveryOperationTests(WorldMixin, TestCase):
                 self.apply(op, self.facilities[f], MONTHS[m], k1, k4)
             self.assertEqual(stored(), recomputed(), (op, f, m))
             self.assertEqual(stored_targets(), recomputed_targets(), (op, f, m))
+            self.assertEqual(stored_hospitals(), recomputed_hospitals(), (op, f, m))
         rollups.rollups_rebuild()
         self.assertEqual(stored(), recomputed())
         self.assertEqual(stored_targets(), recomputed_targets())
+        self.assertEqual(stored_hospitals(), recomputed_hospitals())
