@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from indicators.services.targets import catchment_target_save, catchment_targets_delete
+
 from .models import (
     CatchmentTarget,
     DemoDataset,
@@ -43,6 +45,19 @@ class CatchmentTargetInline(admin.TabularInline):
     extra = 0
 
 
+class TargetsThroughServiceMixin:
+    """Targets saved or deleted in the admin go through ``indicators.services.targets``,
+    which refreshes the district rollups of the years they touch."""
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not CatchmentTarget:
+            return super().save_formset(request, form, formset, change)
+        for target in formset.save(commit=False):
+            catchment_target_save(target=target)
+        catchment_targets_delete(targets=formset.deleted_objects)
+        formset.save_m2m()
+
+
 class MembershipInline(admin.TabularInline):
     model = NetworkMembership
     extra = 0
@@ -50,7 +65,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(Facility)
-class FacilityAdmin(admin.ModelAdmin):
+class FacilityAdmin(TargetsThroughServiceMixin, admin.ModelAdmin):
     list_display = ["code", "name", "type", "district", "subdistrict", "poned", "ponek", "active"]
     list_filter = ["type", "poned", "ponek", "active", "district__province", "district"]
     search_fields = ["code", "name", "subdistrict__name", "district__name"]
@@ -69,6 +84,15 @@ class CatchmentTargetAdmin(admin.ModelAdmin):
     list_filter = ["year", "facility__district"]
     search_fields = ["facility__name", "facility__code"]
     autocomplete_fields = ["facility"]
+
+    def save_model(self, request, obj, form, change):
+        catchment_target_save(target=obj)
+
+    def delete_model(self, request, obj):
+        catchment_targets_delete(targets=[obj])
+
+    def delete_queryset(self, request, queryset):
+        catchment_targets_delete(targets=list(queryset))
 
 
 @admin.register(LearningNetwork)
