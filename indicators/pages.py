@@ -188,6 +188,9 @@ def _multiples(result, area, form):
 
 
 def _compare(result, area, form):
+    # a province or the country compares its districts (from the rollups), never every
+    # facility of the country; pick a district to compare its facilities
+    by_district = area.whole_districts is not None and area.child_level in (DISTRICT, PROVINCE)
     return compare.facility_comparison(
         indicator=result.indicator,
         facilities=area.facilities,
@@ -195,6 +198,8 @@ def _compare(result, area, form):
         statuses=form.statuses,
         network=area.network,
         overdispersion=form.cleaned_data["overdispersion"],
+        level=DISTRICT if by_district else FACILITY,
+        districts=area.whole_districts if by_district else None,
     )
 
 
