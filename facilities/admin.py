@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from indicators.services.rollups import report_counts_refresh, rollups_rebuild
 from indicators.services.targets import catchment_target_save, catchment_targets_delete
 
 from .models import (
@@ -29,6 +30,11 @@ class DistrictAdmin(admin.ModelAdmin):
     list_filter = ["kind", "province"]
     search_fields = ["code", "name"]
     list_select_related = ["province"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "report_due_day" in form.changed_data:
+            report_counts_refresh(district_ids=[obj.pk])  # on time by the new due day
 
 
 @admin.register(Subdistrict)
@@ -72,6 +78,19 @@ class FacilityAdmin(TargetsThroughServiceMixin, admin.ModelAdmin):
     list_select_related = ["district", "subdistrict"]
     autocomplete_fields = ["subdistrict"]
     inlines = [CatchmentTargetInline]
+
+    # what makes a facility-month expected (selectors.completeness), or its district
+    EXPECTED_FIELDS = {"active", "reporting_start", "reporting_end", "subdistrict"}
+
+    def save_model(self, request, obj, form, change):
+        stored = Facility.objects.filter(pk=obj.pk).values_list("district_id", flat=True)
+        old_district = stored.first() if change else None
+        super().save_model(request, obj, form, change)
+        if change and old_district != obj.district_id:
+            # every rollup of both districts holds (or held) the facility's reports
+            rollups_rebuild(district_ids=[old_district, obj.district_id])
+        elif change and self.EXPECTED_FIELDS & set(form.changed_data):
+            report_counts_refresh(district_ids=[obj.district_id])
 
     def has_delete_permission(self, request, obj=None):
         # Facilities are deactivated, never deleted with their data.

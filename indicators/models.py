@@ -568,3 +568,34 @@ class DistrictMonthTarget(models.Model):
 
     def __str__(self) -> str:
         return f"{self.district_id} {self.period:%Y-%m} {self.status}"
+
+
+class DistrictMonthReports(models.Model):
+    """Rollup: a district's report counts for one month, over the facility-months that
+    are expected (active, within the reporting window; ``selectors.completeness``):
+    received (first submission recorded), on time (by the district's due day), and the
+    reports now submitted or approved. Province and national completeness sum these
+    instead of every report of the country. Kept current with
+    :class:`DistrictMonthTotal` (``services.rollups``) and refreshed for a whole district
+    when a facility's reporting window or the district's due day changes."""
+
+    # The unique (district, period) index leads with the district.
+    district = models.ForeignKey(
+        "facilities.District", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    period = models.DateField()
+    received = models.PositiveIntegerField(default=0)
+    on_time = models.PositiveIntegerField(default=0)
+    approved = models.PositiveIntegerField(default=0)
+    submitted = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("district monthly report counts")
+        verbose_name_plural = _("district monthly report counts")
+        constraints = [
+            models.UniqueConstraint(fields=["district", "period"], name="unique_district_month")
+        ]
+        indexes = [models.Index(fields=["period", "district"])]
+
+    def __str__(self) -> str:
+        return f"{self.district_id} {self.period:%Y-%m}"

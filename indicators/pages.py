@@ -100,6 +100,8 @@ def _choose_period(area: Area, form: forms.DashboardForm) -> PeriodChoice:
         until=forms.this_month(),
         statuses=form.statuses,
         network=area.network,
+        # a type filter leaves part of each district: then only the reports are exact
+        districts=None if form.cleaned_data.get("type") else area.whole_districts,
     )
     form.cleaned_data["period"] = choice.month
     form.show_period(choice.month)

@@ -14,7 +14,14 @@ from django.db.models.functions import Cast, ExtractYear
 
 from facilities.models import Facility
 
-from ..models import DataValue, DistrictMonthTarget, DistrictMonthTotal, MonthlyReport
+from ..models import (
+    DataValue,
+    DistrictMonthReports,
+    DistrictMonthTarget,
+    DistrictMonthTotal,
+    MonthlyReport,
+)
+from ..selectors.completeness import expected_reports, submitted_in_time
 from ..selectors.sums import HAS_TARGET, with_held_target
 
 
@@ -107,7 +114,65 @@ def _refresh(district_id: int, period: dt.date) -> int:
     DistrictMonthTarget.objects.bulk_create(
         _target(row, district_id=district_id, period=period) for row in targets
     )
+    _refresh_report_counts(
+        MonthlyReport.objects.filter(facility__district_id=district_id, period=period),
+        DistrictMonthReports.objects.filter(district_id=district_id, period=period),
+    )
     return len(created)
+
+
+def _refresh_report_counts(reports, existing) -> int:
+    """Replace ``existing`` report-count rollups by the counts of ``reports``: one
+    grouped query by (district, month), with the on-time test per month and due day."""
+    reports = expected_reports(reports)
+    in_time = submitted_in_time(
+        reports.values_list("period", "facility__district__report_due_day").distinct()
+    )
+    rows = (
+        reports.values("facility__district_id", "period")
+        .annotate(
+            received=Count("id", filter=Q(first_submitted_at__isnull=False)),
+            on_time=Count("id", filter=in_time),
+            approved=Count("id", filter=Q(status=MonthlyReport.Status.APPROVED)),
+            submitted=Count("id", filter=Q(status=MonthlyReport.Status.SUBMITTED)),
+        )
+        .order_by()
+    )
+    existing.delete()
+    return len(
+        DistrictMonthReports.objects.bulk_create(
+            (
+                DistrictMonthReports(
+                    district_id=row["facility__district_id"],
+                    period=row["period"],
+                    received=row["received"],
+                    on_time=row["on_time"],
+                    approved=row["approved"],
+                    submitted=row["submitted"],
+                )
+                for row in rows.iterator(chunk_size=5000)
+            ),
+            batch_size=5000,
+        )
+    )
+
+
+def report_counts_refresh(*, district_ids) -> int:
+    """Recompute the report-count rollups of whole districts: after a change to what is
+    expected or when it is due (a facility's active flag, reporting window or district, a
+    district's due day), which no report workflow step sees. Every month of these
+    districts, one grouped query; under the refreshes' lock for each district."""
+    district_ids = sorted(set(district_ids))
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f'LOCK TABLE "{DistrictMonthTotal._meta.db_table}" IN EXCLUSIVE MODE'
+                )
+        return _refresh_report_counts(
+            MonthlyReport.objects.filter(facility__district_id__in=district_ids),
+            DistrictMonthReports.objects.filter(district_id__in=district_ids),
+        )
 
 
 def _target_rows(reports, *group: str):
@@ -172,6 +237,12 @@ def rollups_rebuild(*, district_ids=None) -> int:
         existing_targets = existing_targets.filter(district_id__in=district_ids)
     existing.delete()
     existing_targets.delete()
+    _refresh_report_counts(
+        reports,
+        DistrictMonthReports.objects.filter(
+            **({} if district_ids is None else {"district_id__in": district_ids})
+        ),
+    )
     targets = _target_rows(reports, "facility__district_id", "period")
     DistrictMonthTarget.objects.bulk_create(
         (

@@ -17,6 +17,12 @@ from indicators.models import DataValue, DistrictMonthTarget, DistrictMonthTotal
 from indicators.services import imports, reports, rollups
 from indicators.services.imports import ImportPlan, SourceRow, import_apply, plan_rows
 from tests.factories import CatchmentTargetFactory, WorldMixin
+from tests.indicators.selectors.test_completeness_rollups import (
+    recomputed as recomputed_report_counts,
+)
+from tests.indicators.selectors.test_completeness_rollups import (
+    stored as stored_report_counts,
+)
 
 MONTHS = [dt.date(2025, 1, 1), dt.date(2024, 12, 1)]
 OPERATIONS = ("save", "clear", "submit", "approve", "return", "reopen", "recall", "import")
@@ -215,7 +221,9 @@ class RollupsFollowEveryOperationTests(WorldMixin, TestCase):
             self.assertEqual(stored(), recomputed(), (op, f, m))
             self.assertEqual(stored_targets(), recomputed_targets(), (op, f, m))
             self.assertEqual(stored_hospitals(), recomputed_hospitals(), (op, f, m))
+            self.assertEqual(stored_report_counts(), recomputed_report_counts(), (op, f, m))
         rollups.rollups_rebuild()
         self.assertEqual(stored(), recomputed())
         self.assertEqual(stored_targets(), recomputed_targets())
         self.assertEqual(stored_hospitals(), recomputed_hospitals())
+        self.assertEqual(stored_report_counts(), recomputed_report_counts())
