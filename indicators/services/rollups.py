@@ -161,14 +161,11 @@ def report_counts_refresh(*, district_ids) -> int:
     """Recompute the report-count rollups of whole districts: after a change to what is
     expected or when it is due (a facility's active flag, reporting window or district, a
     district's due day), which no report workflow step sees. Every month of these
-    districts, one grouped query; under the refreshes' lock for each district."""
+    districts, one grouped query, holding off every refresh meanwhile
+    (:func:`_lock_rollups`, as a rebuild does)."""
     district_ids = sorted(set(district_ids))
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f'LOCK TABLE "{DistrictMonthTotal._meta.db_table}" IN EXCLUSIVE MODE'
-                )
+        _lock_rollups()
         return _refresh_report_counts(
             MonthlyReport.objects.filter(facility__district_id__in=district_ids),
             DistrictMonthReports.objects.filter(district_id__in=district_ids),
