@@ -26,38 +26,50 @@ def fill(apps, schema_editor):
             | Q(facility__reporting_end__isnull=True, facility__active=True)
         )
     )
-    in_time = Q(pk__in=[])
-    pairs = MonthlyReport.objects.values_list("period", "facility__district__report_due_day")
-    for month, day in pairs.distinct().order_by():
-        after = due_date(month, day) + dt.timedelta(days=1)
-        deadline = timezone.make_aware(dt.datetime.combine(after, dt.time.min))
-        in_time |= Q(period=month, facility__district__report_due_day=day) & Q(
-            first_submitted_at__lt=deadline
+    pairs = sorted(
+        set(
+            MonthlyReport.objects.values_list(
+                "period", "facility__district__report_due_day"
+            ).order_by()
         )
-    rows = (
-        reports.values("facility__district_id", "period")
-        .annotate(
-            received=Count("id", filter=Q(first_submitted_at__isnull=False)),
-            on_time=Count("id", filter=in_time),
-            approved=Count("id", filter=Q(status="approved")),
-            submitted=Count("id", filter=Q(status="submitted")),
-        )
-        .order_by()
     )
-    DistrictMonthReports.objects.bulk_create(
-        (
-            DistrictMonthReports(
-                district_id=row["facility__district_id"],
-                period=row["period"],
-                received=row["received"],
-                on_time=row["on_time"],
-                approved=row["approved"],
-                submitted=row["submitted"],
+    months = sorted({month for month, _day in pairs})
+    for i in range(0, len(months), 12):  # SQLite bounds an expression's depth
+        chunk = set(months[i : i + 12])
+        in_time = Q(pk__in=[])
+        for month, day in pairs:
+            if month not in chunk:
+                continue
+            after = due_date(month, day) + dt.timedelta(days=1)
+            deadline = timezone.make_aware(dt.datetime.combine(after, dt.time.min))
+            in_time |= Q(period=month, facility__district__report_due_day=day) & Q(
+                first_submitted_at__lt=deadline
             )
-            for row in rows.iterator(chunk_size=5000)
-        ),
-        batch_size=5000,
-    )
+        rows = (
+            reports.filter(period__in=sorted(chunk))
+            .values("facility__district_id", "period")
+            .annotate(
+                received=Count("id", filter=Q(first_submitted_at__isnull=False)),
+                on_time=Count("id", filter=in_time),
+                approved=Count("id", filter=Q(status="approved")),
+                submitted=Count("id", filter=Q(status="submitted")),
+            )
+            .order_by()
+        )
+        DistrictMonthReports.objects.bulk_create(
+            (
+                DistrictMonthReports(
+                    district_id=row["facility__district_id"],
+                    period=row["period"],
+                    received=row["received"],
+                    on_time=row["on_time"],
+                    approved=row["approved"],
+                    submitted=row["submitted"],
+                )
+                for row in rows.iterator(chunk_size=5000)
+            ),
+            batch_size=5000,
+        )
 
 
 class Migration(migrations.Migration):

@@ -121,40 +121,51 @@ def _refresh(district_id: int, period: dt.date) -> int:
     return len(created)
 
 
+REPORT_COUNT_MONTHS = 12  # months per grouped query (SQLite bounds an expression's depth)
+
+
 def _refresh_report_counts(reports, existing) -> int:
-    """Replace ``existing`` report-count rollups by the counts of ``reports``: one
-    grouped query by (district, month), with the on-time test per month and due day."""
+    """Replace ``existing`` report-count rollups by the counts of ``reports``: grouped
+    queries by (district, month), twelve months at a time, each with the on-time test
+    per month and due day (one query for a district-month)."""
     reports = expected_reports(reports)
-    in_time = submitted_in_time(
-        reports.values_list("period", "facility__district__report_due_day").distinct()
+    pairs = sorted(
+        set(reports.values_list("period", "facility__district__report_due_day").order_by())
     )
-    rows = (
-        reports.values("facility__district_id", "period")
-        .annotate(
-            received=Count("id", filter=Q(first_submitted_at__isnull=False)),
-            on_time=Count("id", filter=in_time),
-            approved=Count("id", filter=Q(status=MonthlyReport.Status.APPROVED)),
-            submitted=Count("id", filter=Q(status=MonthlyReport.Status.SUBMITTED)),
-        )
-        .order_by()
-    )
+    months = sorted({month for month, _day in pairs})
     existing.delete()
-    return len(
-        DistrictMonthReports.objects.bulk_create(
-            (
-                DistrictMonthReports(
-                    district_id=row["facility__district_id"],
-                    period=row["period"],
-                    received=row["received"],
-                    on_time=row["on_time"],
-                    approved=row["approved"],
-                    submitted=row["submitted"],
-                )
-                for row in rows.iterator(chunk_size=5000)
-            ),
-            batch_size=5000,
+    created = 0
+    for i in range(0, len(months), REPORT_COUNT_MONTHS):
+        chunk = set(months[i : i + REPORT_COUNT_MONTHS])
+        in_time = submitted_in_time(pair for pair in pairs if pair[0] in chunk)
+        rows = (
+            reports.filter(period__in=sorted(chunk))
+            .values("facility__district_id", "period")
+            .annotate(
+                received=Count("id", filter=Q(first_submitted_at__isnull=False)),
+                on_time=Count("id", filter=in_time),
+                approved=Count("id", filter=Q(status=MonthlyReport.Status.APPROVED)),
+                submitted=Count("id", filter=Q(status=MonthlyReport.Status.SUBMITTED)),
+            )
+            .order_by()
         )
-    )
+        created += len(
+            DistrictMonthReports.objects.bulk_create(
+                (
+                    DistrictMonthReports(
+                        district_id=row["facility__district_id"],
+                        period=row["period"],
+                        received=row["received"],
+                        on_time=row["on_time"],
+                        approved=row["approved"],
+                        submitted=row["submitted"],
+                    )
+                    for row in rows.iterator(chunk_size=5000)
+                ),
+                batch_size=5000,
+            )
+        )
+    return created
 
 
 def report_counts_refresh(*, district_ids) -> int:
