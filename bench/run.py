@@ -202,6 +202,11 @@ def scenarios(end: dt.date) -> list[Scenario]:
         SUM(m.approved_targeted), SUM(m.approved_reports)
         FROM indicators_districtmonthtotal m JOIN facilities_district d ON d.id = m.district_id
         WHERE m.period BETWEEN %s AND %s AND m.element_id = ANY(%s) {where} GROUP BY 1, 2, 3"""
+    # Whole districts' targets: the target rollup the pages read (DistrictMonthTarget).
+    target_rollup_by = """SELECT {group}, m.period, SUM(m.pregnant), SUM(m.deliveries),
+        SUM(m.infants), SUM(m.under_five), COUNT(*)
+        FROM indicators_districtmonthtarget m JOIN facilities_district d ON d.id = m.district_id
+        WHERE m.status = 'approved' AND m.period BETWEEN %s AND %s {where} GROUP BY 1, 2"""
     members = (
         "AND f.id IN (SELECT facility_id FROM facilities_networkmembership WHERE network_id = %s)"
     )
@@ -249,7 +254,7 @@ def scenarios(end: dt.date) -> list[Scenario]:
         return (
             rollup_by.format(group=group, where=where),
             [start, end, elements, *extra],
-        ), (targets_by.format(group=group, where=where), [start, end, *extra])
+        ), (target_rollup_by.format(group=group, where=where), [start, end, *extra])
 
     national_overview = sql(*rollups("d.province_id", first24, key_elements))
     national_pws = sql(*rollups("d.province_id", year_start, coverage))
@@ -257,10 +262,8 @@ def scenarios(end: dt.date) -> list[Scenario]:
     national_stunting = sql(
         (rollup_by.format(group="d.province_id", where=""), [weighing, weighing, nutrition])
     )
-    national_funnel = sql(
-        (raw_by.format(group="f.id", where=""), [end, end, k1_num]),
-        (targets_by.format(group="f.id", where=""), [end, end]),
-    )
+    # the national funnel compares districts (one point per district, from the rollups)
+    national_funnel = sql(*rollups("d.id", end, k1_num))
     where_province = "AND d.province_id = %s"
     province_id = district.province_id
     province_overview = sql(

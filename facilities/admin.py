@@ -1,5 +1,8 @@
 from django.contrib import admin
 
+from indicators.services.rollups import report_counts_refresh, rollups_rebuild
+from indicators.services.targets import catchment_target_save, catchment_targets_delete
+
 from .models import (
     CatchmentTarget,
     DemoDataset,
@@ -28,6 +31,11 @@ class DistrictAdmin(admin.ModelAdmin):
     search_fields = ["code", "name"]
     list_select_related = ["province"]
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "report_due_day" in form.changed_data:
+            report_counts_refresh(district_ids=[obj.pk])  # on time by the new due day
+
 
 @admin.register(Subdistrict)
 class SubdistrictAdmin(admin.ModelAdmin):
@@ -43,6 +51,19 @@ class CatchmentTargetInline(admin.TabularInline):
     extra = 0
 
 
+class TargetsThroughServiceMixin:
+    """Targets saved or deleted in the admin go through ``indicators.services.targets``,
+    which refreshes the district rollups of the years they touch."""
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not CatchmentTarget:
+            return super().save_formset(request, form, formset, change)
+        for target in formset.save(commit=False):
+            catchment_target_save(target=target)
+        catchment_targets_delete(targets=formset.deleted_objects)
+        formset.save_m2m()
+
+
 class MembershipInline(admin.TabularInline):
     model = NetworkMembership
     extra = 0
@@ -50,13 +71,26 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(Facility)
-class FacilityAdmin(admin.ModelAdmin):
+class FacilityAdmin(TargetsThroughServiceMixin, admin.ModelAdmin):
     list_display = ["code", "name", "type", "district", "subdistrict", "poned", "ponek", "active"]
     list_filter = ["type", "poned", "ponek", "active", "district__province", "district"]
     search_fields = ["code", "name", "subdistrict__name", "district__name"]
     list_select_related = ["district", "subdistrict"]
     autocomplete_fields = ["subdistrict"]
     inlines = [CatchmentTargetInline]
+
+    # what makes a facility-month expected (selectors.completeness), or its district
+    EXPECTED_FIELDS = {"active", "reporting_start", "reporting_end", "subdistrict"}
+
+    def save_model(self, request, obj, form, change):
+        stored = Facility.objects.filter(pk=obj.pk).values_list("district_id", flat=True)
+        old_district = stored.first() if change else None
+        super().save_model(request, obj, form, change)
+        if change and old_district != obj.district_id:
+            # every rollup of both districts holds (or held) the facility's reports
+            rollups_rebuild(district_ids=[old_district, obj.district_id])
+        elif change and self.EXPECTED_FIELDS & set(form.changed_data):
+            report_counts_refresh(district_ids=[obj.district_id])
 
     def has_delete_permission(self, request, obj=None):
         # Facilities are deactivated, never deleted with their data.
@@ -69,6 +103,15 @@ class CatchmentTargetAdmin(admin.ModelAdmin):
     list_filter = ["year", "facility__district"]
     search_fields = ["facility__name", "facility__code"]
     autocomplete_fields = ["facility"]
+
+    def save_model(self, request, obj, form, change):
+        catchment_target_save(target=obj)
+
+    def delete_model(self, request, obj):
+        catchment_targets_delete(targets=[obj])
+
+    def delete_queryset(self, request, queryset):
+        catchment_targets_delete(targets=list(queryset))
 
 
 @admin.register(LearningNetwork)

@@ -681,7 +681,8 @@ def demo_seed(
     users = {u.username: u for u in get_user_model().objects.filter(username__in=result.users)}
     result.reports, result.values = _ensure_reports(facilities, periods, focus, users)
     result.approvals = _ensure_approval_events(facilities, periods)
-    if result.reports or not DistrictMonthTotal.objects.exists():
+    # new targets change the target rollups and the *_targeted sums too
+    if result.reports or result.targets or not DistrictMonthTotal.objects.exists():
         rollups_rebuild(district_ids={f.district_id for f in facilities})
     DemoDataset.objects.get_or_create(description="Data demo (sintetis) / Synthetic demo data")
     return result

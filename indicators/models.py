@@ -476,9 +476,11 @@ class DistrictMonthTotal(models.Model):
     and national pages sum these (≈ 514 districts) instead of millions of values.
 
     ``*_targeted`` repeat the sums over facilities that hold a catchment target for the
-    year: coverage numerators count only those (see ``selectors.sums``). Column names are
-    :meth:`column` and :meth:`reports_column`, read by ``selectors.rollups`` and written by
-    ``services.rollups``."""
+    year: coverage numerators count only those (see ``selectors.sums``). ``*_hospital``
+    repeat the sums and report counts over the district's hospitals (RSUD, RSIA, private):
+    the deaths & referrals page splits referrals sent by first-level facilities from those
+    received by hospitals. Column names are :meth:`column` and :meth:`reports_column`,
+    read by ``selectors.rollups`` and written by ``services.rollups``."""
 
     STATUSES = ("approved", "submitted")  # the report statuses a rollup holds
 
@@ -491,13 +493,20 @@ class DistrictMonthTotal(models.Model):
         db_index=False,
     )
     period = models.DateField()
-    element = models.ForeignKey(DataElement, on_delete=models.CASCADE, related_name="+")
+    # (element, period) below serves the foreign key too
+    element = models.ForeignKey(
+        DataElement, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     approved = models.BigIntegerField(default=0)
     submitted = models.BigIntegerField(default=0)
     approved_targeted = models.BigIntegerField(default=0)
     submitted_targeted = models.BigIntegerField(default=0)
+    approved_hospital = models.BigIntegerField(default=0)
+    submitted_hospital = models.BigIntegerField(default=0)
     approved_reports = models.PositiveIntegerField(default=0)
     submitted_reports = models.PositiveIntegerField(default=0)
+    approved_hospital_reports = models.PositiveIntegerField(default=0)
+    submitted_hospital_reports = models.PositiveIntegerField(default=0)
 
     class Meta:
         verbose_name = _("district monthly total")
@@ -507,22 +516,32 @@ class DistrictMonthTotal(models.Model):
                 fields=["district", "period", "element"], name="unique_district_month_element"
             )
         ]
-        indexes = [models.Index(fields=["period", "district"])]
+        # Province and national pages read a few elements of every district for a range
+        # of months: one (element, period) range each instead of a BitmapAnd of the
+        # period index with every row of the element (1.16M rows at full scale).
+        indexes = [
+            models.Index(fields=["period", "district"]),
+            models.Index(fields=["element", "period"], name="district_total_element_period"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.district_id} {self.period:%Y-%m} {self.element_id}"
 
     @classmethod
-    def column(cls, status: str, *, targeted: bool = False) -> str:
-        """The sum column of ``status`` ("approved_targeted" …)."""
+    def column(cls, status: str, *, targeted: bool = False, hospital: bool = False) -> str:
+        """The sum column of ``status`` ("approved_targeted", "approved_hospital" …)."""
         if status not in cls.STATUSES:
             raise ValueError(f"rollups hold {' and '.join(cls.STATUSES)} values only")
-        return f"{status}_targeted" if targeted else status
+        if targeted and hospital:
+            raise ValueError("no rollup column sums targeted hospitals")
+        if targeted:
+            return f"{status}_targeted"
+        return f"{status}_hospital" if hospital else status
 
     @classmethod
-    def reports_column(cls, status: str) -> str:
-        """The column counting the reports of ``status`` behind the sums."""
-        return f"{cls.column(status)}_reports"
+    def reports_column(cls, status: str, *, hospital: bool = False) -> str:
+        """The column counting the reports of ``status`` behind the sums (of hospitals)."""
+        return f"{cls.column(status, hospital=hospital)}_reports"
 
 
 class DistrictMonthTarget(models.Model):
@@ -558,3 +577,34 @@ class DistrictMonthTarget(models.Model):
 
     def __str__(self) -> str:
         return f"{self.district_id} {self.period:%Y-%m} {self.status}"
+
+
+class DistrictMonthReports(models.Model):
+    """Rollup: a district's report counts for one month, over the facility-months that
+    are expected (active, within the reporting window; ``selectors.completeness``):
+    received (first submission recorded), on time (by the district's due day), and the
+    reports now submitted or approved. Province and national completeness sum these
+    instead of every report of the country. Kept current with
+    :class:`DistrictMonthTotal` (``services.rollups``) and refreshed for a whole district
+    when a facility's reporting window or the district's due day changes."""
+
+    # The unique (district, period) index leads with the district.
+    district = models.ForeignKey(
+        "facilities.District", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    period = models.DateField()
+    received = models.PositiveIntegerField(default=0)
+    on_time = models.PositiveIntegerField(default=0)
+    approved = models.PositiveIntegerField(default=0)
+    submitted = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("district monthly report counts")
+        verbose_name_plural = _("district monthly report counts")
+        constraints = [
+            models.UniqueConstraint(fields=["district", "period"], name="unique_district_month")
+        ]
+        indexes = [models.Index(fields=["period", "district"])]
+
+    def __str__(self) -> str:
+        return f"{self.district_id} {self.period:%Y-%m}"

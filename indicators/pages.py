@@ -20,7 +20,7 @@ from .periods import month_label, month_start
 from .selectors import compare, completeness, multiples, outcomes, overview, pws, stunting, trend
 from .selectors.completeness import PeriodChoice
 from .selectors.sums import indicators_with_elements
-from .selectors.values import FACILITY
+from .selectors.values import DISTRICT, FACILITY, PROVINCE
 
 
 @dataclass(frozen=True)
@@ -100,6 +100,8 @@ def _choose_period(area: Area, form: forms.DashboardForm) -> PeriodChoice:
         until=forms.this_month(),
         statuses=form.statuses,
         network=area.network,
+        # a type filter leaves part of each district: then only the reports are exact
+        districts=None if form.cleaned_data.get("type") else area.whole_districts,
     )
     form.cleaned_data["period"] = choice.month
     form.show_period(choice.month)
@@ -188,6 +190,9 @@ def _multiples(result, area, form):
 
 
 def _compare(result, area, form):
+    # a province or the country compares its districts (from the rollups), never every
+    # facility of the country; pick a district to compare its facilities
+    by_district = area.whole_districts is not None and area.child_level in (DISTRICT, PROVINCE)
     return compare.facility_comparison(
         indicator=result.indicator,
         facilities=area.facilities,
@@ -195,6 +200,8 @@ def _compare(result, area, form):
         statuses=form.statuses,
         network=area.network,
         overdispersion=form.cleaned_data["overdispersion"],
+        level=DISTRICT if by_district else FACILITY,
+        districts=area.whole_districts if by_district else None,
     )
 
 
@@ -210,6 +217,16 @@ def _pws(result, area, form):
 
 
 def _deaths_referrals(result, area, form):
+    if area.whole_districts is not None and area.child_level in (DISTRICT, PROVINCE):
+        # a province or the country: a row per district or province, from the rollups
+        return outcomes.deaths_referrals_by_area(
+            facilities=area.facilities,
+            districts=area.whole_districts,
+            level=area.child_level,
+            start=form.cleaned_data["start"],
+            end=form.cleaned_data["end"],
+            statuses=form.statuses,
+        )
     return outcomes.deaths_referrals(
         facilities=area.facilities,
         start=form.cleaned_data["start"],

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from django.db.models import QuerySet
 
-from facilities.models import Facility, LearningNetwork
+from facilities.models import District, Facility, LearningNetwork
 
 from .. import stats
 from ..models import Indicator
@@ -34,6 +34,12 @@ class ComparisonRow:
     value: IndicatorValue
     interval: tuple[float, float] | None  # Wilson 95 %, display units
     flag: str  # stats.FUNNEL_*
+    level: str = FACILITY  # a facility, or a district with its own funnel
+
+    @property
+    def query(self) -> dict[str, str] | None:
+        """The row's own compare page (a district), None for a facility."""
+        return None if self.level == FACILITY else {self.level: self.code}
 
     @property
     def above_100(self) -> bool:
@@ -47,6 +53,11 @@ class Comparison:
     overall: IndicatorValue
     funnel: stats.FunnelPlot | None
     window: Window
+    level: str = FACILITY  # what a row and a point are
+
+    @property
+    def lists_areas(self) -> bool:
+        return self.level != FACILITY
 
     def to_json(self) -> dict:
         factor = float(self.indicator.factor)
@@ -92,20 +103,26 @@ def facility_comparison(
     statuses: Sequence[str] = DEFAULT_STATUSES,
     network: LearningNetwork | None = None,
     overdispersion: bool = False,
+    level: str = FACILITY,
+    districts: QuerySet[District] | None = None,
 ) -> Comparison:
     """Every facility's value for a window with its Wilson interval and funnel position
     (three queries: facility names, values, targets). Ordered by value, highest first,
     with the interval beside it: an order, never a rank. With ``overdispersion`` the funnel
-    limits widen by Spiegelhalter's τ² when facilities vary more than chance explains."""
-    names = area_names(FACILITY, facilities)
+    limits widen by Spiegelhalter's τ² when facilities vary more than chance explains.
+
+    ``level``: what a row is (a facility, or a district for a province or the country);
+    with ``districts`` (whole districts) the district sums come from the rollups."""
+    names = area_names(level, facilities)
     sums = monthly_sums(
         indicators=[indicator],
         facilities=facilities,
         start=window.start,
         end=window.end,
         statuses=statuses,
-        group_by=FACILITY,
+        group_by=level,
         network=network,
+        districts=districts,
     )
     values = sums.values(start=window.start, end=window.end, granularity=TOTAL)
     empty = no_value(indicator)
@@ -129,6 +146,8 @@ def facility_comparison(
             low, high = stats.wilson_interval(cell.numerator, float(cell.denominator))
             interval = (low * factor, high * factor)
         flag = funnel.units[i].flag if funnel is not None else stats.FUNNEL_NO_DATA
-        rows.append(ComparisonRow(name["id"], name["code"], name["name"], cell, interval, flag))
+        rows.append(
+            ComparisonRow(name["id"], name["code"], name["name"], cell, interval, flag, level)
+        )
     rows.sort(key=lambda r: (r.value.value is None, -(r.value.value or 0), r.name))
-    return Comparison(indicator, rows, overall, funnel, window)
+    return Comparison(indicator, rows, overall, funnel, window, level)

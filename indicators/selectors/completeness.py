@@ -20,14 +20,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
-from facilities.models import Facility, LearningNetwork, NetworkMembership
+from facilities.models import District, Facility, LearningNetwork, NetworkMembership
 from facilities.selectors import member_in_month, month_scope_until
 
-from ..models import MonthlyReport
+from ..models import DistrictMonthReports, MonthlyReport
 from ..periods import (
     MONTH,
     add_months,
@@ -38,7 +38,7 @@ from ..periods import (
     month_start,
 )
 from .sums import group_path, in_scope
-from .values import DEFAULT_STATUSES, ReportingRates
+from .values import DEFAULT_STATUSES, DISTRICT, PROVINCE, ReportingRates
 
 # The state of one facility-month, beside the report statuses (draft, submitted, …).
 NOT_DUE, MISSING, NOT_EXPECTED = "not_due", "missing", "not_expected"
@@ -94,6 +94,26 @@ def _expected_in_report_window() -> Q:
     )
 
 
+def expected_reports(reports: QuerySet[MonthlyReport]) -> QuerySet[MonthlyReport]:
+    """The reports of facility-months that are expected (reporting window, in SQL)."""
+    return reports.annotate(start_month=TruncMonth("facility__reporting_start")).filter(
+        _expected_in_report_window()
+    )
+
+
+def submitted_in_time(month_due_days) -> Q:
+    """Reports first submitted by their due date, for the (month, due day) pairs given
+    (a due day belongs to the facility's district)."""
+    in_time = Q(pk__in=[])
+    for month, day in month_due_days:
+        in_time |= Q(
+            period=month,
+            facility__district__report_due_day=day,
+            first_submitted_at__lt=_deadline(month, day),
+        )
+    return in_time
+
+
 def reporting_rates(
     *,
     facilities: QuerySet[Facility],
@@ -104,6 +124,7 @@ def reporting_rates(
     network: LearningNetwork | None = None,
     today: dt.date | None = None,
     statuses: Sequence[str] = DEFAULT_STATUSES,
+    districts: QuerySet[District] | None = None,
 ) -> dict[tuple, ReportingRates]:
     """Expected, received, on-time and approved reports per area and bucket, keyed as
     ``sums.indicator_values_by_period`` (``(bucket,)`` or ``(area id, bucket)``);
@@ -112,7 +133,9 @@ def reporting_rates(
 
     Two grouped queries whatever the number of facilities or months: facilities counted
     per (area, reporting window, due day[, membership dates]), reports counted per
-    (area, month, due day)."""
+    (area, month, due day). With ``districts`` (the caller vouches that ``facilities``
+    are all the facilities of these districts) the report counts by district, province
+    or overall come from :class:`DistrictMonthReports` instead of every report."""
     today = today or timezone.localdate()
     first = first_month_needed(start, granularity)
     months = month_range(first, end)
@@ -134,6 +157,9 @@ def reporting_rates(
         {row["district__report_due_day"] for r in expected_rows.values() for row in r}
     )
 
+    rolled = _rolled_report_counts(
+        districts, first, end, group_by, statuses, network=network, scope_until=scope_until
+    )
     report_path = group_path(group_by, via_facility=True)
     reports = in_scope(
         MonthlyReport.objects.filter(period__gte=first, period__lte=end),
@@ -142,29 +168,24 @@ def reporting_rates(
         network=network,
         status_field="status",
     )
-    reports = reports.annotate(start_month=TruncMonth("facility__reporting_start")).filter(
-        _expected_in_report_window()
-    )
-    in_time = Q(pk__in=[])
-    for month in months:
-        for day in due_days:
-            in_time |= Q(
-                period=month,
-                facility__district__report_due_day=day,
-                first_submitted_at__lt=_deadline(month, day),
-            )
+    reports = expected_reports(reports)
+    in_time = submitted_in_time((month, day) for month in months for day in due_days)
     group = [report_path, "period", "facility__district__report_due_day"]
     counted: dict = defaultdict(ReportingRates)
-    for row in (
-        reports.values(*[g for g in group if g])
-        .annotate(
-            received=Count("id", filter=Q(first_submitted_at__isnull=False)),
-            on_time=Count("id", filter=in_time),
-            approved=Count("id", filter=Q(status=MonthlyReport.Status.APPROVED)),
-            included=Count("id", filter=Q(status__in=list(statuses))),
+    if rolled is not None:
+        report_path, report_rows = "area", rolled
+    else:
+        report_rows = (
+            reports.values(*[g for g in group if g])
+            .annotate(
+                received=Count("id", filter=Q(first_submitted_at__isnull=False)),
+                on_time=Count("id", filter=in_time),
+                approved=Count("id", filter=Q(status=MonthlyReport.Status.APPROVED)),
+                included=Count("id", filter=Q(status__in=list(statuses))),
+            )
+            .order_by()
         )
-        .order_by()
-    ):
+    for row in report_rows:
         key = (row[report_path] if report_path else None, row["period"])
         if not is_due(row["period"], row["facility__district__report_due_day"], today):
             counted[key].add(ReportingRates(included=row["included"]))
@@ -210,6 +231,57 @@ def reporting_rates(
     return result
 
 
+_ROLLED_PATHS = {None: None, DISTRICT: "district_id", PROVINCE: "district__province_id"}
+
+
+def _rolled_report_counts(districts, start, end, group_by, statuses, *, network, scope_until):
+    """The report counts from :class:`DistrictMonthReports` as the rows of the raw
+    query (``area``, ``period``, due day, received, on time, approved, included), or
+    None when the rollups cannot answer (part of a district, a network, a coach's
+    months, kecamatan or facility rows, a status they do not hold)."""
+    held = {MonthlyReport.Status.APPROVED, MonthlyReport.Status.SUBMITTED}
+    if (
+        districts is None
+        or network is not None
+        or scope_until is not None
+        or group_by not in _ROLLED_PATHS
+        or not set(statuses) <= held
+    ):
+        return None
+    path = _ROLLED_PATHS[group_by]
+    included = [F(status) for status in sorted(set(statuses))]
+    total = included[0] + included[1] if len(included) == 2 else included[0]
+    rows = (
+        DistrictMonthReports.objects.filter(
+            district__in=districts, period__gte=start, period__lte=end
+        )
+        .values(
+            "period",
+            "district__report_due_day",
+            **({"area": F(path)} if path else {}),
+        )
+        .annotate(
+            sum_received=Sum("received"),
+            sum_on_time=Sum("on_time"),
+            sum_approved=Sum("approved"),
+            sum_included=Sum(total),
+        )
+        .order_by()
+    )
+    return [
+        {
+            "area": row.get("area"),
+            "period": row["period"],
+            "facility__district__report_due_day": row["district__report_due_day"],
+            "received": row["sum_received"],
+            "on_time": row["sum_on_time"],
+            "approved": row["sum_approved"],
+            "included": row["sum_included"],
+        }
+        for row in rows
+    ]
+
+
 # ------------------------------------------------------------------ the month a page opens on
 CHOICE_LOOKBACK = 12  # months searched back for a complete one
 
@@ -239,9 +311,11 @@ def latest_complete_month(
     network: LearningNetwork | None = None,
     share: float | None = None,
     today: dt.date | None = None,
+    districts: QuerySet[District] | None = None,
 ) -> PeriodChoice:
     """The latest month up to ``until`` in which the area's reports are complete enough
-    (two queries, over :data:`CHOICE_LOOKBACK` months)."""
+    (two queries, over :data:`CHOICE_LOOKBACK` months; the report counts of whole
+    ``districts`` from their rollups)."""
     share = settings.QI_COMPLETE_SHARE if share is None else share
     start = add_months(until, -(CHOICE_LOOKBACK - 1))
     rates = reporting_rates(
@@ -251,6 +325,7 @@ def latest_complete_month(
         network=network,
         today=today,
         statuses=statuses,
+        districts=districts,
     )
     skipped = []
     for month in reversed(month_range(start, until)):

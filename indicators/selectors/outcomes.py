@@ -7,14 +7,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from facilities.models import Facility, LearningNetwork
+from facilities.models import District, Facility, LearningNetwork
 
 from .. import catalogue
 from ..models import DataElement, Indicator
 from ..periods import month_label, month_range
+from .rollups import rollup_element_sums
 from .sums import (
     Counts,
     element_sums_by_facility_month,
@@ -22,7 +23,10 @@ from .sums import (
 )
 from .values import (
     DEFAULT_STATUSES,
+    DISTRICT,
     EXACT,
+    FACILITY,
+    PROVINCE,
     WILSON,
     IndicatorValue,
     RateCell,
@@ -54,6 +58,12 @@ class FacilityCauses:
     counts: list[int]  # one per cause
     total: int  # the reported total
     has_data: bool
+    level: str = FACILITY  # a facility, or a district / province with its own page
+
+    @property
+    def query(self) -> dict[str, str] | None:
+        """The area's own page (a district or province row), None for a facility."""
+        return None if self.level == FACILITY else {self.level: self.code}
 
     @property
     def mismatch(self) -> bool:
@@ -101,6 +111,11 @@ class ReferralRow:
     delayed: int
     feedback_rate: RateCell
     delay_rate: RateCell
+    level: str = FACILITY
+
+    @property
+    def query(self) -> dict[str, str] | None:
+        return None if self.level == FACILITY or not self.code else {self.level: self.code}
 
     @property
     def out(self) -> int:
@@ -126,11 +141,16 @@ class DeathsReferrals:
     maternal: CauseBreakdown
     neonatal: CauseBreakdown
     rates: list[RateCell]
-    referrals: list[ReferralRow]  # every facility of the area
+    referrals: list[ReferralRow]  # every facility of the area (or province / district)
     referral_total: ReferralRow
     hospitals: list[ReferralRow]
     hospital_total: ReferralRow
     flow: ReferralFlow
+    level: str = FACILITY  # what a row is: a facility, or a district or province
+
+    @property
+    def lists_areas(self) -> bool:
+        return self.level != FACILITY
 
     def to_json(self) -> dict:
         labels = [month_label(m) for m in self.maternal.months]
@@ -192,6 +212,7 @@ def _cause_breakdown(total_code, cause_codes, elements, names, sums, months) -> 
                 [counts[c.pk] for c in causes] if counts else [0] * len(causes),
                 counts[total_element.pk] if counts else 0,
                 counts is not None,
+                facility.get("level", FACILITY),
             )
         )
     totals = [sum(row.counts[i] for row in rows) for i in range(len(causes))]
@@ -218,25 +239,13 @@ def _referral_row(facility, counts, has_data, elements, feedback_rate, delay_rat
         delayed=get(catalogue.REFERRALS_DELAYED),
         feedback_rate=rate_cell(_counts_value(feedback_rate, counts, has_data)),
         delay_rate=rate_cell(_counts_value(delay_rate, counts, has_data)),
+        level=facility.get("level", FACILITY),
     )
 
 
-def deaths_referrals(
-    *,
-    facilities: QuerySet[Facility],
-    start: dt.date,
-    end: dt.date,
-    statuses: Sequence[str] = DEFAULT_STATUSES,
-    network: LearningNetwork | None = None,
-) -> DeathsReferrals:
-    """Maternal and neonatal deaths by cause (month × cause, facility × cause), the area's
-    MMR, NMR, stillbirth rate and low-birth-weight proportion over the whole range with
-    their intervals, and referrals per facility and per month.
-
-    Six queries whatever the number of facilities or months: indicators with their
-    elements (3), the elements by code (1), facility names (1) and one grouped sum over
-    data values per (facility, month) with a column per element (1). Everything else is
-    adding those few rows up."""
+def _outcome_catalogue():
+    """The outcome and referral indicators by code, the elements by code and the ids of
+    every element the page sums (four queries)."""
     codes = (
         catalogue.MATERNAL_DEATHS,
         *catalogue.MATERNAL_CAUSES,
@@ -257,11 +266,31 @@ def deaths_referrals(
         )
     }
     elements = {e.code: e for e in DataElement.objects.filter(code__in=codes)}
-    names = list(facilities.order_by("name").values("id", "code", "name", "type"))
     element_ids = {e.pk for e in elements.values()}
     for indicator in indicators.values():
         element_ids |= {e.pk for e in indicator.numerator.all()}
         element_ids |= {e.pk for e in indicator.denominator_elements.all()}
+    return indicators, elements, element_ids
+
+
+def deaths_referrals(
+    *,
+    facilities: QuerySet[Facility],
+    start: dt.date,
+    end: dt.date,
+    statuses: Sequence[str] = DEFAULT_STATUSES,
+    network: LearningNetwork | None = None,
+) -> DeathsReferrals:
+    """Maternal and neonatal deaths by cause (month × cause, facility × cause), the area's
+    MMR, NMR, stillbirth rate and low-birth-weight proportion over the whole range with
+    their intervals, and referrals per facility and per month.
+
+    Six queries whatever the number of facilities or months: indicators with their
+    elements (3), the elements by code (1), facility names (1) and one grouped sum over
+    data values per (facility, month) with a column per element (1). Everything else is
+    adding those few rows up."""
+    indicators, elements, element_ids = _outcome_catalogue()
+    names = list(facilities.order_by("name").values("id", "code", "name", "type"))
     sums = element_sums_by_facility_month(
         element_ids=element_ids,
         facilities=facilities,
@@ -270,6 +299,99 @@ def deaths_referrals(
         statuses=statuses,
         network=network,
     )
+    hospital_ids = {f["id"] for f in names if f["type"] in Facility.HOSPITAL_TYPES}
+    hospital_sums = {key: c for key, c in sums.items() if key[0] in hospital_ids}
+    first_level_sums = {key: c for key, c in sums.items() if key[0] not in hospital_ids}
+    return _assemble(
+        indicators=indicators,
+        elements=elements,
+        start=start,
+        end=end,
+        names=names,
+        hospital_names=[f for f in names if f["id"] in hospital_ids],
+        sums=sums,
+        hospital_sums=hospital_sums,
+        first_level_sums=first_level_sums,
+    )
+
+
+def deaths_referrals_by_area(
+    *,
+    facilities: QuerySet[Facility],
+    districts: QuerySet[District],
+    level: str,
+    start: dt.date,
+    end: dt.date,
+    statuses: Sequence[str] = DEFAULT_STATUSES,
+) -> DeathsReferrals:
+    """The same page for whole districts, with a row per province or district
+    (``level``) instead of per facility, from the rollups: first-level facilities'
+    referrals are the district totals less the hospitals' (``*_hospital`` columns).
+
+    Six queries whatever the size of the country: the catalogue (4), the areas with
+    their number of hospitals (1) and one grouped query over the rollups by area, month
+    and element (1)."""
+    indicators, elements, element_ids = _outcome_catalogue()
+    path = {DISTRICT: "district", PROVINCE: "district__province"}[level]
+    names = [
+        {"id": row[f"{path}_id"], "code": row[f"{path}__code"], "name": row[f"{path}__name"]}
+        | {"hospitals": row["hospitals"], "level": level}
+        for row in facilities.values(f"{path}_id", f"{path}__code", f"{path}__name")
+        .annotate(hospitals=Count("id", filter=Q(type__in=Facility.HOSPITAL_TYPES)))
+        .order_by(f"{path}__name")
+    ]
+    rows = rollup_element_sums(
+        districts=districts,
+        start=start,
+        end=end,
+        group_by=level,
+        statuses=statuses,
+        element_ids=element_ids,
+    )
+    sums: dict[tuple[int, dt.date], Counts] = {}
+    hospital_sums: dict[tuple[int, dt.date], Counts] = {}
+    first_level_sums: dict[tuple[int, dt.date], Counts] = {}
+    for row in rows:
+        key, element_id = (row["area"], row["period"]), row["element_id"]
+        sums.setdefault(key, {})[element_id] = row["total"]
+        if row["hospital_reports"]:
+            hospital_sums.setdefault(key, {})[element_id] = row["hospital"]
+        if row["reports"] > row["hospital_reports"]:
+            first_level_sums.setdefault(key, {})[element_id] = row["total"] - row["hospital"]
+    # A facility-month with a report has every element's sum (0 when not reported).
+    for table in (sums, hospital_sums, first_level_sums):
+        for counts in table.values():
+            for pk in element_ids:
+                counts.setdefault(pk, 0)
+    return _assemble(
+        indicators=indicators,
+        elements=elements,
+        start=start,
+        end=end,
+        names=names,
+        hospital_names=[row for row in names if row["hospitals"]],
+        sums=sums,
+        hospital_sums=hospital_sums,
+        first_level_sums=first_level_sums,
+        level=level,
+    )
+
+
+def _assemble(
+    *,
+    indicators,
+    elements,
+    start,
+    end,
+    names,
+    hospital_names,
+    sums,
+    hospital_sums,
+    first_level_sums,
+    level: str = FACILITY,
+) -> DeathsReferrals:
+    """The page from {(row id, month): counts} over every facility, the hospitals and the
+    first-level facilities (puskesmas, clinics, midwives) of each row."""
     months = month_range(start, end)
     maternal = _cause_breakdown(
         catalogue.MATERNAL_DEATHS, catalogue.MATERNAL_CAUSES, elements, names, sums, months
@@ -279,10 +401,13 @@ def deaths_referrals(
     )
 
     area: Counts = {}
-    per_facility: dict[int, Counts] = {}
-    for (facility_id, _month), counts in sums.items():
+    per_row: dict[int, Counts] = {}
+    for (row_id, _month), counts in sums.items():
         _add_counts(area, counts)
-        _add_counts(per_facility.setdefault(facility_id, {}), counts)
+        _add_counts(per_row.setdefault(row_id, {}), counts)
+    per_hospital: dict[int, Counts] = {}
+    for (row_id, _month), counts in hospital_sums.items():
+        _add_counts(per_hospital.setdefault(row_id, {}), counts)
     rates = [
         rate_cell(
             _counts_value(indicators[code], area, bool(sums)),
@@ -296,31 +421,26 @@ def deaths_referrals(
         indicators[catalogue.FEEDBACK_RATE],
         indicators[catalogue.DELAY_RATE],
     )
-    referrals = [
-        _referral_row(
-            facility,
-            per_facility.get(facility["id"], {}),
-            facility["id"] in per_facility,
-            elements,
-            feedback_rate,
-            delay_rate,
-        )
-        for facility in names
+
+    def row(name, counts, has_data):
+        return _referral_row(name, counts, has_data, elements, feedback_rate, delay_rate)
+
+    referrals = [row(name, per_row.get(name["id"], {}), name["id"] in per_row) for name in names]
+    hospitals = [
+        row(name, per_hospital.get(name["id"], {}), name["id"] in per_hospital)
+        for name in hospital_names
     ]
-    hospital_ids = {f["id"] for f in names if f["type"] in Facility.HOSPITAL_TYPES}
+    if level != FACILITY:
+        for hospital in hospitals:
+            hospital.is_hospital = True
     hospital_counts: Counts = {}
-    for facility_id, counts in per_facility.items():
-        if facility_id in hospital_ids:
-            _add_counts(hospital_counts, counts)
-    everyone = {"name": _("All facilities")}
-    referral_total = _referral_row(everyone, area, bool(sums), elements, feedback_rate, delay_rate)
-    hospital_total = _referral_row(
+    for counts in per_hospital.values():
+        _add_counts(hospital_counts, counts)
+    referral_total = row({"name": _("All facilities")}, area, bool(sums))
+    hospital_total = row(
         {"name": _("All hospitals"), "type": Facility.Type.RSUD},
         hospital_counts,
-        bool(hospital_ids & set(per_facility)),
-        elements,
-        feedback_rate,
-        delay_rate,
+        bool(per_hospital),
     )
 
     sent: dict[dt.date, int] = {}
@@ -330,16 +450,13 @@ def deaths_referrals(
         elements[catalogue.MATERNAL_REFERRALS_OUT].pk,
         elements[catalogue.NEONATAL_REFERRALS_OUT].pk,
     )
-    for (facility_id, month), counts in sums.items():
-        if facility_id in hospital_ids:
-            received[month] = (
-                received.get(month, 0) + counts[elements[catalogue.REFERRALS_RECEIVED].pk]
-            )
-        else:
-            sent[month] = sent.get(month, 0) + sum(counts[pk] for pk in out_ids)
-            feedback[month] = (
-                feedback.get(month, 0) + counts[elements[catalogue.REFERRAL_FEEDBACK].pk]
-            )
+    received_id = elements[catalogue.REFERRALS_RECEIVED].pk
+    feedback_id = elements[catalogue.REFERRAL_FEEDBACK].pk
+    for (_row_id, month), counts in hospital_sums.items():
+        received[month] = received.get(month, 0) + counts[received_id]
+    for (_row_id, month), counts in first_level_sums.items():
+        sent[month] = sent.get(month, 0) + sum(counts[pk] for pk in out_ids)
+        feedback[month] = feedback.get(month, 0) + counts[feedback_id]
     flow = ReferralFlow(
         months,
         [sent.get(m) for m in months],
@@ -354,7 +471,8 @@ def deaths_referrals(
         rates=rates,
         referrals=referrals,
         referral_total=referral_total,
-        hospitals=[row for row in referrals if row.is_hospital],
+        hospitals=hospitals,
         hospital_total=hospital_total,
         flow=flow,
+        level=level,
     )

@@ -165,6 +165,7 @@ def overview_matrix(
         group_by=level,
         network=network,
         statuses=statuses,
+        districts=districts,
     )
     months = month_range(series_start, window.end)
     window_months = month_range(window.start, window.end)

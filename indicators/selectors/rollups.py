@@ -110,3 +110,52 @@ def rollup_target_sums(
         }
         for row in rows
     }
+
+
+def rollup_element_sums(
+    *,
+    districts: QuerySet,
+    start: dt.date,
+    end: dt.date,
+    group_by: str,
+    statuses: Sequence[str],
+    element_ids: Iterable[int],
+) -> list[dict]:
+    """Rows of (area id ``area``, ``period``, ``element_id``) with ``total`` and ``reports``
+    over every facility and ``hospital`` and ``hospital_reports`` over the hospitals, for
+    the district-months with a report in ``statuses``: one grouped query over the
+    rollups of ``element_ids``."""
+    columns = rollup_statuses(statuses)
+
+    def added(**kind):
+        expression = F(DistrictMonthTotal.column(columns[0], **kind))
+        for extra in columns[1:]:
+            expression = expression + F(DistrictMonthTotal.column(extra, **kind))
+        return Sum(expression)
+
+    def reports(**kind):
+        expression = F(DistrictMonthTotal.reports_column(columns[0], **kind))
+        for extra in columns[1:]:
+            expression = expression + F(DistrictMonthTotal.reports_column(extra, **kind))
+        return Sum(expression)
+
+    reported = Q()
+    for status in columns:
+        reported |= Q(**{f"{DistrictMonthTotal.reports_column(status)}__gt": 0})
+    return list(
+        DistrictMonthTotal.objects.filter(
+            reported,
+            district__in=districts,
+            period__gte=start,
+            period__lte=end,
+            element_id__in=sorted(set(element_ids)),
+        )
+        .values("period", "element_id", area=F(_ROLLUP_PATHS[group_by]))
+        .annotate(
+            total=added(),
+            hospital=added(hospital=True),
+            reports=reports(),
+            hospital_reports=reports(hospital=True),
+        )
+        .order_by()
+    )

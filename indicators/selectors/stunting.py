@@ -14,7 +14,7 @@ from facilities.models import District, Facility, LearningNetwork, Province
 
 from .. import catalogue
 from ..models import DataValue, DistrictMonthTotal, Indicator
-from ..periods import MONTH, TOTAL, Window, add_months, month_label, month_range
+from ..periods import MONTH, TOTAL, Window, add_months, month_label, month_range, month_start
 from .rollups import rollup_statuses
 from .sums import (
     in_scope,
@@ -40,6 +40,9 @@ STUNTING_TREND_MONTHS = 24
 # National stunting prevalence from the SSGI household survey (domain.md §4): context only,
 # never comparable one-to-one with routine facility weighing.
 SSGI_NATIONAL = ((2022, 21.6), (2024, 19.8))
+
+
+WEIGHING_LOOKBACK = 24  # months searched first for the latest weighing month
 
 
 def latest_weighing_month(
@@ -73,11 +76,21 @@ def latest_weighing_month(
             statuses=statuses,
             network=network,
         )
-    found = rows.aggregate(
-        latest=Max("period"),
-        weighing=Max("period", filter=Q(period__month__in=catalogue.WEIGHING_MONTHS)),
-    )
-    latest, weighing = found["latest"], found["weighing"]
+
+    def latest_of(rows):
+        found = rows.aggregate(
+            latest=Max("period"),
+            weighing=Max("period", filter=Q(period__month__in=catalogue.WEIGHING_MONTHS)),
+        )
+        return found["latest"], found["weighing"]
+
+    # The answer lies in the last LOOKBACK months when the latest month with data does and
+    # six months before it too (so its weighing month is seen): then one query reads those
+    # months only, not ten years of every district; else the whole history.
+    since = add_months(month_start(until), -(WEIGHING_LOOKBACK - 1))
+    latest, weighing = latest_of(rows.filter(period__gte=since))
+    if latest is None or add_months(latest, -5) < since:
+        latest, weighing = latest_of(rows)
     if weighing is not None and weighing >= add_months(latest, -5):
         return weighing
     return latest

@@ -132,15 +132,15 @@ def in_scope(
     was a member (in SQL). Callers add their period filters.
 
     ``queryset`` holds data values (``status_field="report__status"``) or reports
-    (``"status"``). The facilities are named on the report (``facility_id IN (…)``), so
-    the database walks the area's reports through ``unique_report_per_month``, then their
-    values, never every facility or report of the country."""
-    report = status_field.removesuffix("status")  # "report__" or ""
+    (``"status"``). The facilities are named on the row itself (``facility_id IN (…)``:
+    a value carries its report's facility), so the database walks the area's values
+    through their (facility, period, element) index, or the area's reports through
+    ``unique_report_per_month``, never every facility or report of the country.
+    (Naming them on a value's report instead let PostgreSQL pick a parallel scan of every
+    report of the months shown at full scale: the same district overview cost 122 ms on
+    13,348 facilities against 9 ms on 1,371.)"""
     rows = queryset.filter(
-        **{
-            f"{report}facility_id__in": facilities.values("pk"),
-            f"{report}status__in": list(statuses),
-        }
+        facility_id__in=facilities.values("pk"), **{f"{status_field}__in": list(statuses)}
     )
     if network is not None:
         rows = rows.filter(

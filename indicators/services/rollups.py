@@ -12,7 +12,16 @@ from django.db import connection, transaction
 from django.db.models import BigIntegerField, Case, Count, IntegerField, Q, Sum, When
 from django.db.models.functions import Cast, ExtractYear
 
-from ..models import DataValue, DistrictMonthTarget, DistrictMonthTotal, MonthlyReport
+from facilities.models import Facility
+
+from ..models import (
+    DataValue,
+    DistrictMonthReports,
+    DistrictMonthTarget,
+    DistrictMonthTotal,
+    MonthlyReport,
+)
+from ..selectors.completeness import expected_reports, submitted_in_time
 from ..selectors.sums import HAS_TARGET, with_held_target
 
 
@@ -24,12 +33,17 @@ def _rollup_rows(values):
         return Sum(Case(When(condition, then="value"), default=0), output_field=BigIntegerField())
 
     columns = {}
+    hospital = Q(facility__type__in=Facility.HOSPITAL_TYPES)
     for status in DistrictMonthTotal.STATUSES:
         reported = Q(report__status=status)
         columns[DistrictMonthTotal.column(status)] = total(reported)
         columns[DistrictMonthTotal.column(status, targeted=True)] = total(reported & HAS_TARGET)
+        columns[DistrictMonthTotal.column(status, hospital=True)] = total(reported & hospital)
         columns[DistrictMonthTotal.reports_column(status)] = Count(
             "report_id", filter=reported, distinct=True
+        )
+        columns[DistrictMonthTotal.reports_column(status, hospital=True)] = Count(
+            "report_id", filter=reported & hospital, distinct=True
         )
     return values.annotate(**columns).order_by()
 
@@ -40,7 +54,9 @@ _ROLLUP_FIELDS = tuple(
     for column in (
         DistrictMonthTotal.column(status),
         DistrictMonthTotal.column(status, targeted=True),
+        DistrictMonthTotal.column(status, hospital=True),
         DistrictMonthTotal.reports_column(status),
+        DistrictMonthTotal.reports_column(status, hospital=True),
     )
 )
 _HELD = list(DistrictMonthTotal.STATUSES)
@@ -98,7 +114,73 @@ def _refresh(district_id: int, period: dt.date) -> int:
     DistrictMonthTarget.objects.bulk_create(
         _target(row, district_id=district_id, period=period) for row in targets
     )
+    _refresh_report_counts(
+        MonthlyReport.objects.filter(facility__district_id=district_id, period=period),
+        DistrictMonthReports.objects.filter(district_id=district_id, period=period),
+    )
     return len(created)
+
+
+REPORT_COUNT_MONTHS = 12  # months per grouped query (SQLite bounds an expression's depth)
+
+
+def _refresh_report_counts(reports, existing) -> int:
+    """Replace ``existing`` report-count rollups by the counts of ``reports``: grouped
+    queries by (district, month), twelve months at a time, each with the on-time test
+    per month and due day (one query for a district-month)."""
+    reports = expected_reports(reports)
+    pairs = sorted(
+        set(reports.values_list("period", "facility__district__report_due_day").order_by())
+    )
+    months = sorted({month for month, _day in pairs})
+    existing.delete()
+    created = 0
+    for i in range(0, len(months), REPORT_COUNT_MONTHS):
+        chunk = set(months[i : i + REPORT_COUNT_MONTHS])
+        in_time = submitted_in_time(pair for pair in pairs if pair[0] in chunk)
+        rows = (
+            reports.filter(period__in=sorted(chunk))
+            .values("facility__district_id", "period")
+            .annotate(
+                received=Count("id", filter=Q(first_submitted_at__isnull=False)),
+                on_time=Count("id", filter=in_time),
+                approved=Count("id", filter=Q(status=MonthlyReport.Status.APPROVED)),
+                submitted=Count("id", filter=Q(status=MonthlyReport.Status.SUBMITTED)),
+            )
+            .order_by()
+        )
+        created += len(
+            DistrictMonthReports.objects.bulk_create(
+                (
+                    DistrictMonthReports(
+                        district_id=row["facility__district_id"],
+                        period=row["period"],
+                        received=row["received"],
+                        on_time=row["on_time"],
+                        approved=row["approved"],
+                        submitted=row["submitted"],
+                    )
+                    for row in rows.iterator(chunk_size=5000)
+                ),
+                batch_size=5000,
+            )
+        )
+    return created
+
+
+def report_counts_refresh(*, district_ids) -> int:
+    """Recompute the report-count rollups of whole districts: after a change to what is
+    expected or when it is due (a facility's active flag, reporting window or district, a
+    district's due day), which no report workflow step sees. Every month of these
+    districts, one grouped query, holding off every refresh meanwhile
+    (:func:`_lock_rollups`, as a rebuild does)."""
+    district_ids = sorted(set(district_ids))
+    with transaction.atomic():
+        _lock_rollups()
+        return _refresh_report_counts(
+            MonthlyReport.objects.filter(facility__district_id__in=district_ids),
+            DistrictMonthReports.objects.filter(district_id__in=district_ids),
+        )
 
 
 def _target_rows(reports, *group: str):
@@ -163,6 +245,12 @@ def rollups_rebuild(*, district_ids=None) -> int:
         existing_targets = existing_targets.filter(district_id__in=district_ids)
     existing.delete()
     existing_targets.delete()
+    _refresh_report_counts(
+        reports,
+        DistrictMonthReports.objects.filter(
+            **({} if district_ids is None else {"district_id__in": district_ids})
+        ),
+    )
     targets = _target_rows(reports, "facility__district_id", "period")
     DistrictMonthTarget.objects.bulk_create(
         (

@@ -473,7 +473,7 @@ class ValueSumSqlTests(WorldMixin, TestCase):
         self.assertLess(len(elements), 10)  # of the catalogue's ~40
         self.assertRegex(
             where,
-            r'"indicators_monthlyreport"\."facility_id" IN \(SELECT \S+ AS "pk" FROM '
+            r'"indicators_datavalue"\."facility_id" IN \(SELECT \S+ AS "pk" FROM '
             r'"facilities_facility" U0 WHERE .*U0\."district_id" = ' + str(self.mukomuko.pk),
         )
         self.assertIn('"indicators_monthlyreport"."period" >= ', where)

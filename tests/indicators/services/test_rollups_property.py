@@ -17,6 +17,12 @@ from indicators.models import DataValue, DistrictMonthTarget, DistrictMonthTotal
 from indicators.services import imports, reports, rollups
 from indicators.services.imports import ImportPlan, SourceRow, import_apply, plan_rows
 from tests.factories import CatchmentTargetFactory, WorldMixin
+from tests.indicators.selectors.test_completeness_rollups import (
+    recomputed as recomputed_report_counts,
+)
+from tests.indicators.selectors.test_completeness_rollups import (
+    stored as stored_report_counts,
+)
 
 MONTHS = [dt.date(2025, 1, 1), dt.date(2024, 12, 1)]
 OPERATIONS = ("save", "clear", "submit", "approve", "return", "reopen", "recall", "import")
@@ -56,6 +62,46 @@ def recomputed() -> list[tuple]:
             len(counted[(key[0], key[1], "submitted")]),
         )
         for key, row in sums.items()
+    )
+
+
+def recomputed_hospitals() -> list[tuple]:
+    """The hospital columns of every rollup row: the same sums over hospitals only."""
+    held = DistrictMonthTotal.STATUSES
+    sums: dict = defaultdict(lambda: defaultdict(int))
+    counted: dict = defaultdict(set)
+    for value in DataValue.objects.select_related("report", "facility"):
+        status = value.report.status
+        if status not in held:
+            continue
+        key = (value.facility.district_id, value.period, value.element_id)
+        sums[key]  # every held row, hospital or not
+        if value.facility.is_hospital:
+            sums[key][status] += value.value
+            counted[(key, status)].add(value.report_id)
+    return sorted(
+        (
+            *key,
+            row["approved"],
+            row["submitted"],
+            len(counted[(key, "approved")]),
+            len(counted[(key, "submitted")]),
+        )
+        for key, row in sums.items()
+    )
+
+
+def stored_hospitals() -> list[tuple]:
+    return sorted(
+        DistrictMonthTotal.objects.values_list(
+            "district_id",
+            "period",
+            "element_id",
+            "approved_hospital",
+            "submitted_hospital",
+            "approved_hospital_reports",
+            "submitted_hospital_reports",
+        )
     )
 
 
@@ -174,6 +220,10 @@ class RollupsFollowEveryOperationTests(WorldMixin, TestCase):
                 self.apply(op, self.facilities[f], MONTHS[m], k1, k4)
             self.assertEqual(stored(), recomputed(), (op, f, m))
             self.assertEqual(stored_targets(), recomputed_targets(), (op, f, m))
+            self.assertEqual(stored_hospitals(), recomputed_hospitals(), (op, f, m))
+            self.assertEqual(stored_report_counts(), recomputed_report_counts(), (op, f, m))
         rollups.rollups_rebuild()
         self.assertEqual(stored(), recomputed())
         self.assertEqual(stored_targets(), recomputed_targets())
+        self.assertEqual(stored_hospitals(), recomputed_hospitals())
+        self.assertEqual(stored_report_counts(), recomputed_report_counts())
