@@ -3,6 +3,8 @@ from django.contrib import admin
 from .models import (
     DataElement,
     DataValue,
+    DistrictMonthReports,
+    DistrictMonthTarget,
     DistrictMonthTotal,
     Indicator,
     MonthlyReport,
@@ -106,6 +108,22 @@ class DistrictMonthTotalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ["period"]
     search_fields = ["district__name", "element__code"]
     list_select_related = ["district", "element"]
+
+
+@admin.register(DistrictMonthTarget)
+class DistrictMonthTargetAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["district", "period", "status", "pregnant", "deliveries", "infants"]
+    list_filter = ["period", "status"]
+    search_fields = ["district__name", "district__code"]
+    list_select_related = ["district"]
+
+
+@admin.register(DistrictMonthReports)
+class DistrictMonthReportsAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["district", "period", "received", "on_time", "approved", "submitted"]
+    list_filter = ["period"]
+    search_fields = ["district__name", "district__code"]
+    list_select_related = ["district"]
 
 
 @admin.register(Notification)
