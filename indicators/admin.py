@@ -3,6 +3,7 @@ from django.contrib import admin
 from .models import (
     DataElement,
     DataValue,
+    DistrictMonthReports,
     DistrictMonthTarget,
     DistrictMonthTotal,
     Indicator,
@@ -113,7 +114,15 @@ class DistrictMonthTotalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 class DistrictMonthTargetAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["district", "period", "status", "pregnant", "deliveries", "infants"]
     list_filter = ["period", "status"]
-    search_fields = ["district__name"]
+    search_fields = ["district__name", "district__code"]
+    list_select_related = ["district"]
+
+
+@admin.register(DistrictMonthReports)
+class DistrictMonthReportsAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["district", "period", "received", "on_time", "approved", "submitted"]
+    list_filter = ["period"]
+    search_fields = ["district__name", "district__code"]
     list_select_related = ["district"]
 
 
