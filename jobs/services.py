@@ -37,7 +37,15 @@ Status = Job.Status
 
 
 def unavailable_message() -> str:
-    return _("The export service is unavailable; try again in a few minutes.")
+    return _("The background job service is unavailable; try again in a few minutes.")
+
+
+def _label(job: Job) -> str:
+    """What the user asked for, in their words (the kind's label)."""
+    try:
+        return str(registry.get(job.kind).label)
+    except KeyError:
+        return job.kind
 
 
 def _queue(job: Job) -> None:
@@ -160,9 +168,10 @@ def job_run(job_id: int) -> str | None:
                 job,
                 attempt,
                 _(
-                    "The export took too long and was stopped. Choose a shorter period or "
-                    "a smaller area and try again."
-                ),
+                    "The job “%(job)s” took too long and was stopped. Choose a shorter period "
+                    "or a smaller area and try again."
+                )
+                % {"job": _label(job)},
             )
             return Status.FAILED
         except Exception:
@@ -170,7 +179,11 @@ def job_run(job_id: int) -> str | None:
             _fail(
                 job,
                 attempt,
-                _("The export failed. Try again; if it fails again, tell your administrator."),
+                _(
+                    "The job “%(job)s” failed. Try again; if it fails again, tell your "
+                    "administrator."
+                )
+                % {"job": _label(job)},
             )
             return Status.FAILED
     name = default_storage.save(job_result_path(job, output.filename), ContentFile(output.content))

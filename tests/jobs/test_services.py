@@ -111,8 +111,9 @@ class JobServiceTests(WorldMixin, TestCase):
         self.assertEqual(job.language, "id")  # the language the user was browsing in
         with translation.override("id"):
             expected = gettext(
-                "The export failed. Try again; if it fails again, tell your administrator."
-            )
+                "The job “%(job)s” failed. Try again; if it fails again, tell your administrator."
+            ) % {"job": gettext(str(registry.get("test_echo").label))}
+            self.assertIn(str(registry.get("test_echo").label), expected)
         self.assertEqual(job.error, expected)  # no stack trace for the user
         Job.objects.filter(pk=job.pk).update(params={})
         job.refresh_from_db()
