@@ -43,7 +43,7 @@ class ComparisonRow:
 
     @property
     def above_100(self) -> bool:
-        return bool(self.value.denominator and self.value.numerator > self.value.denominator)
+        return self.value.above_100
 
 
 @dataclass
@@ -87,7 +87,7 @@ class Comparison:
                     "x": float(r.value.denominator),
                     "y": r.value.value,
                     "flag": r.flag,
-                    "over_100": r.above_100 and bool(self.indicator.denominator_target),
+                    "over_100": r.above_100,
                 }
                 for r in self.rows
                 if r.value.value is not None

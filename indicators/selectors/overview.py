@@ -47,7 +47,7 @@ class OverviewCell:
     @property
     def over_100(self) -> bool:
         """Coverage above 100 %: the catchment target (sasaran) is probably too low."""
-        return charts.uses_target_denominator(self.indicator) and (self.current.value or 0) > 100
+        return self.current.above_100
 
     @property
     def change(self) -> str | None:

@@ -42,7 +42,7 @@ class PwsCell:
 
     @property
     def above_100(self) -> bool:
-        return self.cumulative.value is not None and self.cumulative.value > 100
+        return self.cumulative.above_100
 
 
 @dataclass

@@ -45,6 +45,19 @@ class IndicatorValue:
     def has_data(self) -> bool:
         return self.denominator is not None
 
+    @property
+    def above_100(self) -> bool:
+        """A coverage of a catchment target above 100 %: more cases than the target
+        population, so the target (sasaran) is probably too low and the figure is never
+        shown as good performance. Decided on the counts, not on the rounded rate; False
+        for an indicator whose denominator is not a catchment target."""
+        return bool(
+            self.indicator.denominator_target
+            and self.denominator is not None
+            and self.denominator > 0
+            and self.numerator > self.denominator
+        )
+
     def to_json(self) -> dict:
         return {
             "numerator": self.numerator if self.has_data else None,
