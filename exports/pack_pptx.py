@@ -1,7 +1,8 @@
 """The meeting pack as slides (python-pptx, 16:9): one idea per slide, charts as pictures.
 
-The words of marks and statuses are the dashboard's own msgids (templates/indicators/
-dashboards/_marks.html and _pws_badge.html), so a slide says what the screen says.
+The words of marks and statuses are the dashboard's own msgids (the ``marks`` and
+``pws_badge`` tags of indicators/templatetags/dashboards.py), so a slide says what the
+screen says.
 """
 
 from __future__ import annotations

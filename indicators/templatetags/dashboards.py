@@ -1,9 +1,16 @@
-"""Links between dashboards that keep the filters a user has chosen."""
+"""Links between dashboards that keep the filters a user has chosen, and the pieces of a
+dashboard cell (value, marks, PWS-KIA badge, change arrow)."""
 
 from urllib.parse import urlencode
 
 from django import template
+from django.template.defaultfilters import floatformat
 from django.urls import reverse
+from django.utils.formats import localize
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from indicators.areas import AREA_PARAMS
 
@@ -34,3 +41,187 @@ def dash_url(context, view, *args, area=None, keep="", **extra):
 def index(sequence, position):
     """``row.cells|index:2``: an item of a list by position."""
     return sequence[position]
+
+
+# ----------------------------------------------------------------------------- cells
+# The marks, badges and arrows of a dashboard cell, built in Python: an overview of 80
+# facilities has ~1,800 cells, and four template includes per cell cost ~1 ms each (most of
+# the page's time). One definition, used by the dashboards and the meeting pack.
+
+
+@register.simple_tag
+def indicator_cell(cell):
+    """A value as the tables show it: "–" without data, "n of d" for small numbers (too
+    few cases for a stable rate), else one decimal."""
+    if cell.value is None:
+        return format_html(
+            '<span class="text-muted" title="{}">–</span>', _("No approved or submitted data")
+        )
+    if cell.show_counts:
+        counts = _("%(n)s of %(d)s") % {
+            "n": conditional_escape(localize(cell.numerator)),
+            "d": floatformat(cell.denominator, 0),
+        }
+        return format_html(
+            '<span class="small-number" title="{}">{}</span>',
+            _("Too few cases for a stable rate: counts shown"),
+            mark_safe(counts),
+        )
+    return floatformat(cell.value, 1)
+
+
+_VARIATION_MARKS = {
+    "special_cause_improvement": ("mark-good", "improvement", gettext_lazy("Improving")),
+    "special_cause_concern": ("mark-bad", "concern", gettext_lazy("Worsening")),
+}
+_ASSURANCE_MARKS = {
+    "consistently_met": (
+        "mark-good",
+        "met",
+        gettext_lazy("The usual range is on the good side of the target: met month after month"),
+        gettext_lazy("Always meets target"),
+    ),
+    "consistently_missed": (
+        "mark-bad",
+        "missed",
+        gettext_lazy(
+            "The usual range is on the bad side of the target: not met unless the way of "
+            "working changes"
+        ),
+        gettext_lazy("Always misses target"),
+    ),
+    "hit_and_miss": (
+        "mark-neutral",
+        "hit-and-miss",
+        gettext_lazy("The target is inside the usual range: met in some months, by chance"),
+        gettext_lazy("Sometimes meets target"),
+    ),
+}
+
+
+@register.simple_tag
+def marks(m):
+    """Making Data Count variation and assurance marks (``charts.SummaryMarks``) as pills."""
+    variation = ""
+    if m.variation in _VARIATION_MARKS:
+        tone, key, label = _VARIATION_MARKS[m.variation]
+        variation = format_html(
+            '<span class="mark mark-variation {} rounded-pill px-1 py-0 text-nowrap" '
+            'title="{}" data-mark="{}">{}<span class="visually-hidden">: {}</span></span>',
+            tone,
+            m.rule_text,
+            key,
+            label,
+            m.rule_text,
+        )
+    elif m.variation == "common_cause":
+        variation = format_html(
+            '<span class="mark mark-variation mark-neutral rounded-pill px-1 py-0 text-nowrap" '
+            'title="{}" data-mark="common">{}</span>',
+            _("No real change: ups and downs within the usual range"),
+            _("Stable"),
+        )
+    elif m.chart == "":
+        variation = format_html(
+            '<span class="mark text-muted small text-nowrap" title="{}" '
+            'data-mark="not-judged">{}</span>',
+            m.variation_label,
+            _("not judged"),
+        )
+    assurance = ""
+    if m.assurance in _ASSURANCE_MARKS:
+        tone, key, title, label = _ASSURANCE_MARKS[m.assurance]
+        assurance = format_html(
+            '<span class="mark mark-assurance {} rounded-1 px-1 py-0 text-nowrap" title="{}" '
+            'data-mark="{}">{}</span>',
+            tone,
+            title,
+            key,
+            label,
+        )
+    return format_html('<span class="marks text-wrap">{} {}</span>', variation, assurance)
+
+
+_PWS_BADGES = {
+    "baik": (
+        "pws-baik",
+        gettext_lazy("Above target and rising"),
+        pgettext_lazy("PWS-KIA status: above target and rising", "Good"),
+    ),
+    "kurang": (
+        "pws-kurang",
+        gettext_lazy("Above target but falling"),
+        pgettext_lazy("PWS-KIA status: above target but falling", "Slipping"),
+    ),
+    "cukup": (
+        "pws-cukup",
+        gettext_lazy("Below target but rising"),
+        pgettext_lazy("PWS-KIA status: below target but rising", "Catching up"),
+    ),
+    "jelek": (
+        "pws-jelek",
+        gettext_lazy("Below target and falling"),
+        pgettext_lazy("PWS-KIA status: below target and falling", "Poor"),
+    ),
+    "no_data": (
+        "pws-no-data text-bg-light border",
+        gettext_lazy("No report in the figures for this month: not judged"),
+        gettext_lazy("no data"),
+    ),
+    "sasaran_low": (
+        "pws-sasaran text-bg-warning",
+        # xgettext:no-python-format
+        gettext_lazy(
+            "Coverage above 100 %: the catchment target (sasaran) is probably too low, so "
+            "this is not judged as good performance."
+        ),
+        gettext_lazy("target population probably too low"),
+    ),
+}
+
+
+@register.simple_tag
+def pws_badge(status):
+    """The PWS-KIA status badge (``charts.pws_status``); nothing for no status."""
+    if status not in _PWS_BADGES:
+        return ""
+    classes, title, label = _PWS_BADGES[status]
+    return format_html(
+        '<span class="badge pws {}" data-pws-status="{}" title="{}">{}</span>',
+        classes,
+        status,
+        title,
+        label,
+    )
+
+
+@register.simple_tag
+def change_arrow(cell):
+    """▲ / ▼ / = against the previous period, coloured by whether the change is better."""
+    if cell.change in ("up", "down"):
+        better = cell.change_is_better
+        if cell.change == "up":
+            title = (
+                _("Higher than the previous period (better)")
+                if better
+                else _("Higher than the previous period (worse)")
+            )
+        else:
+            title = (
+                _("Lower than the previous period (better)")
+                if better
+                else _("Lower than the previous period (worse)")
+            )
+        return format_html(
+            '<span class="arrow {}" title="{}" data-change="{}">{}</span>',
+            "arrow-better" if better else "arrow-worse",
+            title,
+            cell.change,
+            "▲" if cell.change == "up" else "▼",
+        )
+    if cell.change == "same":
+        return format_html(
+            '<span class="arrow" title="{}" data-change="same">=</span>',
+            _("Same as the previous period"),
+        )
+    return ""
