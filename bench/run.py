@@ -676,6 +676,9 @@ def main(argv=None) -> None:
     from bench.generate import _setup_django
 
     _setup_django(None)
+    from qi_portal.wsgi import tune_gc
+
+    tune_gc()  # as gunicorn's workers run (qi_portal/wsgi.py)
     from facilities.models import Facility
 
     if args.generate or not Facility.objects.exists():  # an empty database: the tiny scale

@@ -16,12 +16,13 @@ left out of every calculation (see ``ReportingRates.is_complete``).
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import get_language, gettext_lazy
 
 from . import stats
 from .models import Indicator
@@ -238,7 +239,40 @@ def summary_marks(
     element proportions, Laney p′ when denominators are large, I chart for coverage);
     ``excluded`` months (incomplete) are left out. The rules are NHSRplotthedots'
     (:func:`stats.variation_assurance`): I charts screen the moving ranges, the latest
-    point's type is the variation mark, and ``rule_text`` names the rule that decided it."""
+    point's type is the variation mark, and ``rule_text`` names the rule that decided it.
+
+    Memoised per process on everything the result depends on: the indicator's chart
+    settings (direction, target, factor, denominator), the months, every month's counts,
+    the excluded months and the language. A page seen again skips its charts (an overview
+    of 80 facilities draws ~500); an approval, an edit or a new month changes the counts or
+    the months and so the key, so a mark is never stale."""
+    key = (
+        indicator.pk,
+        indicator.direction,
+        indicator.target,
+        indicator.factor,
+        indicator.denominator_target,
+        tuple(months),
+        tuple((c.numerator, c.denominator, c.value) for c in cells),
+        tuple(excluded),
+        get_language(),
+    )
+    marks = _MARKS.get(key)
+    if marks is None:
+        marks = _summary_marks(indicator, months, cells, excluded)
+        with _MARKS_LOCK:
+            if len(_MARKS) >= MARKS_CACHE_SIZE:
+                _MARKS.pop(next(iter(_MARKS)), None)  # the oldest entry
+            _MARKS[key] = marks
+    return marks
+
+
+MARKS_CACHE_SIZE = 10_000  # ~2 kB each: ~20 MB per process at most
+_MARKS: dict[tuple, SummaryMarks] = {}
+_MARKS_LOCK = threading.Lock()
+
+
+def _summary_marks(indicator, months, cells, excluded) -> SummaryMarks:
     kind = control_kind(indicator, cells)
     chart, scale = build_chart(indicator, cells, kind, excluded, screen_moving_ranges=True)
     result = stats.variation_assurance(

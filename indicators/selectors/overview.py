@@ -157,7 +157,9 @@ def overview_matrix(
     current = sums.values(start=window.start, end=window.end, granularity=TOTAL)
     previous = sums.values(start=window.previous_start, end=window.previous_end, granularity=TOTAL)
     series = sums.values(start=series_start, end=window.end, granularity=MONTH)
-    ytd = sums.values(start=dt.date(window.end.year, 1, 1), end=window.end, granularity=YTD)
+    # PWS-KIA needs the year-to-date sums of the last month and the month before only
+    ytd_from = add_months(window.end, -1) if window.end.month > 1 else window.end
+    ytd = sums.values(start=ytd_from, end=window.end, granularity=YTD)
     monthly_rates = reporting_rates(
         facilities=facilities,
         start=min(window.start, series_start),

@@ -273,6 +273,9 @@ class MonthlySums:
 
 
 def _combine(indicator: Indicator, cells: list[MonthCell]) -> IndicatorValue:
+    if len(cells) == 1:  # a monthly bucket: the month's own sums
+        has, numerator, denominator = cells[0]
+        return make_value(indicator, numerator, denominator) if has else no_value(indicator)
     if not any(has for has, _n, _d in cells):
         return no_value(indicator)
     numerator = sum(n for _h, n, _d in cells)

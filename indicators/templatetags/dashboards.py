@@ -1,11 +1,13 @@
 """Links between dashboards that keep the filters a user has chosen, and the pieces of a
 dashboard cell (value, marks, PWS-KIA badge, change arrow)."""
 
+import functools
 from urllib.parse import urlencode
 
 from django import template
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.template.defaultfilters import floatformat
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils.formats import localize
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
@@ -33,8 +35,15 @@ def dash_url(context, view, *args, area=None, keep="", **extra):
         params.update(area)
     params.update({k: request.GET[k] for k in keep.split() if request.GET.get(k)})
     params.update({k: v for k, v in extra.items() if v not in (None, "", False)})
-    url = view if view.startswith("/") else reverse(view, args=args)
+    url = view if view.startswith("/") else _reverse(view, args, get_script_prefix())
     return f"{url}?{urlencode(params)}" if params else url
+
+
+@functools.lru_cache(maxsize=4096)
+def _reverse(view: str, args: tuple, _prefix: str) -> str:
+    """``reverse`` memoised (an overview links ~500 cells to a handful of URLs); the script
+    prefix is part of the key because reverse() prepends it."""
+    return reverse(view, args=args)
 
 
 @register.filter
@@ -225,3 +234,86 @@ def change_arrow(cell):
             _("Same as the previous period"),
         )
     return ""
+
+
+@register.simple_tag
+def rate(cell, bare=False):
+    """A rate cell of the stunting and deaths & referrals tables (``cell.value`` an
+    IndicatorValue, ``cell.interval`` its 95 % Wilson interval or None): "–" without data,
+    "n/0" for a zero denominator, counts for small numbers, else one decimal and (unless
+    ``bare``) the interval."""
+    value = cell.value
+    if not value.has_data:
+        return format_html(
+            '<span class="text-muted" title="{}">–</span>', _("No approved or submitted data")
+        )
+    if value.value is None:
+        return format_html(
+            '<span class="text-muted" title="{}" data-counts>{}/0</span>',
+            _("Denominator 0: no rate"),
+            intcomma(value.numerator),
+        )
+    if value.show_counts:
+        return format_html(
+            '<span class="small-number" title="{}" data-counts>{}/{}</span>',
+            _("Too few cases for a stable rate: counts shown"),
+            intcomma(value.numerator),
+            intcomma(floatformat(value.denominator, 0)),
+        )
+    if cell.interval and not bare:
+        return format_html(
+            '{}<span class="interval">{}–{}</span>',
+            floatformat(value.value, 1),
+            floatformat(cell.interval[0], 1),
+            floatformat(cell.interval[1], 1),
+        )
+    return floatformat(value.value, 1)
+
+
+@register.simple_tag(takes_context=True)
+def overview_cell(context, cell, row, end):
+    """One cell of the overview table (``selectors.overview.OverviewCell`` of ``row``): the
+    value linking to its trend, the change arrow, "n of m reported" when reports are
+    missing, the variation and assurance marks, and the PWS-KIA badge (or the warning that
+    a coverage above 100 % means the target population is too low)."""
+    href = dash_url(
+        context,
+        "indicators:trend",
+        cell.indicator.code,
+        area=row.query,
+        keep="include_submitted",
+        end=end.strftime("%Y-%m"),
+    )
+    partial = ""
+    if cell.is_partial:
+        partial = format_html(
+            '<div class="small text-muted partial" data-testid="partial" title="{}">{}</div>',
+            _(
+                "Only these reports are in the figure; the others are missing, not yet "
+                "approved or not yet due."
+            ),
+            _("%(n)s of %(m)s reported")
+            % {
+                "n": localize(cell.completeness.included),
+                "m": localize(cell.completeness.facilities_expected),
+            },
+        )
+    if cell.over_100 and cell.pws != "sasaran_low":
+        badge = format_html(
+            '<span class="badge text-bg-warning" data-testid="over-100" title="{}">{}</span>',
+            _PWS_BADGES["sasaran_low"][1],
+            _PWS_BADGES["sasaran_low"][2],
+        )
+    else:
+        badge = pws_badge(cell.pws)
+    return format_html(
+        '<td class="num cell" data-indicator="{}"><a class="cell-value" href="{}">{}</a>{}{}'
+        '<div class="cell-marks">{}{}</div></td>',
+        cell.indicator.code,
+        href,
+        indicator_cell(cell.current),
+        change_arrow(cell),
+        partial,
+        marks(cell.marks),
+        badge,
+    )
