@@ -317,3 +317,45 @@ def overview_cell(context, cell, row, end):
         marks(cell.marks),
         badge,
     )
+
+
+@register.simple_tag(takes_context=True)
+def nutrition_row(context, row, parent, columns):
+    """One area's row of the stunting tables (a national page lists 514 districts): name
+    (a drill-down link when the row ``links``), the parent area when ``parent`` is set,
+    children measured, and cases and rate of each nutrition indicator; one cell saying
+    there was no report when the area has no data (``columns`` wide)."""
+    if row.links:
+        name = format_html(
+            '<a href="{}">{}</a>',
+            dash_url(
+                context, "indicators:stunting", area=row.query, keep=context.get("page_keep", "")
+            ),
+            row.name,
+        )
+    else:
+        name = conditional_escape(row.name)
+    cells = [format_html('<th scope="row" class="fw-normal">{}</th>', name)]
+    if parent:
+        cells.append(format_html("<td>{}</td>", row.parent))
+    if row.cells[0].value.has_data:
+        cells.append(format_html('<td class="num">{}</td>', intcomma(floatformat(row.measured, 0))))
+        for cell in row.cells:
+            cells.append(
+                format_html(
+                    '<td class="num ind-group">{}</td>'
+                    '<td class="num rate" data-indicator="{}">{}</td>',
+                    intcomma(cell.value.numerator),
+                    cell.indicator.code,
+                    rate(cell),
+                )
+            )
+    else:
+        cells.append(
+            format_html(
+                '<td class="num text-muted" colspan="{}">{}</td>',
+                columns,
+                _("no report in the period"),
+            )
+        )
+    return format_html('<tr data-area="{}">{}</tr>', row.code, mark_safe("".join(cells)))
