@@ -235,12 +235,28 @@ def load_run(
     }
 
 
+def _think(text: str) -> tuple[float, float]:
+    """ "2-8" → (2.0, 8.0)."""
+    low, _sep, high = text.partition("-")
+    values = (float(low), float(high or low))
+    if not 0 <= values[0] <= values[1]:
+        raise argparse.ArgumentTypeError("LOW-HIGH with 0 <= LOW <= HIGH")
+    return values
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--gunicorn", default=GUNICORN, help="gunicorn flags")
     parser.add_argument("--roles", help="comma-separated, e.g. district,coach (default all)")
+    parser.add_argument(
+        "--think",
+        type=_think,
+        default=THINK,
+        metavar="LOW-HIGH",
+        help=f"seconds between a user's requests, uniform (default {THINK[0]}-{THINK[1]})",
+    )
     args = parser.parse_args(argv)
     from bench.run import PRODUCTION_ENV
 
@@ -250,7 +266,13 @@ def main(argv=None) -> None:
 
     _setup_django(None)
     roles = args.roles.split(",") if args.roles else None
-    result = load_run(users=args.users, seconds=args.seconds, gunicorn=args.gunicorn, roles=roles)
+    result = load_run(
+        users=args.users,
+        seconds=args.seconds,
+        gunicorn=args.gunicorn,
+        roles=roles,
+        think=args.think,
+    )
     print(result)
 
 

@@ -649,6 +649,8 @@ def write_results(report: Report, note: str = "") -> None:
 
 
 def main(argv=None) -> None:
+    from bench.load import THINK, _think
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20, help="measured requests per scenario")
     parser.add_argument("--quick", action="store_true", help="3 runs, no load run (CI)")
@@ -659,6 +661,13 @@ def main(argv=None) -> None:
     parser.add_argument("--seconds", type=int, default=60, help="load run: duration")
     parser.add_argument(
         "--load-roles", help="load run: only these roles, e.g. district,coach (default all)"
+    )
+    parser.add_argument(
+        "--think",
+        type=_think,
+        default=THINK,
+        metavar="LOW-HIGH",
+        help=f"load run: seconds between a user's requests (default {THINK[0]}-{THINK[1]})",
     )
     parser.add_argument("--no-record", action="store_true", help="do not append to results")
     parser.add_argument(
@@ -702,7 +711,11 @@ def main(argv=None) -> None:
 
         roles = args.load_roles.split(",") if args.load_roles else None
         report.load = load_run(
-            users=args.users, seconds=args.seconds, env=PRODUCTION_ENV, roles=roles
+            users=args.users,
+            seconds=args.seconds,
+            env=PRODUCTION_ENV,
+            roles=roles,
+            think=args.think,
         )
         print(f"load: {report.load}")
     if not args.no_record:

@@ -3,6 +3,7 @@
 import datetime as dt
 import math
 from dataclasses import dataclass
+from unittest import mock
 
 from django.test import TestCase
 from django.utils import translation
@@ -292,6 +293,57 @@ class SummaryMarksTests(TestCase):
         marks = self.marks(self.k1, [cell(self.k1, n, 100.0) for n in numerators])
         self.assertEqual((marks.variation, marks.rule), (stats.VARIATION_IMPROVEMENT, "trend_7"))
         self.assertEqual(marks.rule_text, "7 points in a row rising since November 2025")
+
+
+class SummaryMarksMemoTests(TestCase):
+    """summary_marks is memoised on its inputs: a page seen again skips the charts, and
+    any change of what the marks are made of gives fresh marks."""
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.nmr = Indicator.objects.get(code="NMR")
+
+    def setUp(self):
+        charts._MARKS.clear()
+
+    def series(self, last=10):
+        return [cell(self.nmr, 1, 100)] * 14 + [cell(self.nmr, last, 100)]
+
+    def test_same_inputs_reuse_the_marks_without_a_chart(self):
+        with translation.override("en"):
+            first = charts.summary_marks(self.nmr, months(15), self.series())
+            with mock.patch.object(charts, "build_chart", side_effect=AssertionError):
+                again = charts.summary_marks(self.nmr, months(15), self.series())
+        self.assertIs(again, first)
+
+    def test_a_changed_count_month_exclusion_target_or_language_gives_fresh_marks(self):
+        with translation.override("en"):
+            concern = charts.summary_marks(self.nmr, months(15), self.series(10))
+            common = charts.summary_marks(self.nmr, months(15), self.series(1))
+            excluded = charts.summary_marks(self.nmr, months(15), self.series(10), [14])
+            later = charts.summary_marks(
+                self.nmr, months(15, JAN_2025.replace(year=2024)), self.series(10)
+            )
+        self.assertEqual(concern.variation, stats.VARIATION_CONCERN)
+        self.assertEqual(common.variation, stats.VARIATION_COMMON)
+        self.assertEqual(excluded.variation, stats.VARIATION_COMMON)  # the spike left out
+        self.assertEqual(later.rule_text, "March 2025 is above the upper control limit")
+        self.assertEqual(concern.rule_text, "March 2026 is above the upper control limit")
+        with translation.override("id"):
+            indonesian = charts.summary_marks(self.nmr, months(15), self.series(10))
+        self.assertNotEqual(indonesian.rule_text, concern.rule_text)
+        edited = Indicator.objects.get(code="NMR")
+        edited.target = 50  # per 1,000: above the upper limit (3.98 %), so always met
+        with translation.override("en"):
+            retargeted = charts.summary_marks(edited, months(15), self.series(1))
+        self.assertEqual(common.assurance, stats.ASSURANCE_HIT_AND_MISS)
+        self.assertEqual(retargeted.assurance, stats.ASSURANCE_MET)
+
+    def test_the_memo_is_bounded(self):
+        with mock.patch.object(charts, "MARKS_CACHE_SIZE", 3), translation.override("en"):
+            for last in range(1, 8):
+                charts.summary_marks(self.nmr, months(15), self.series(last))
+        self.assertEqual(len(charts._MARKS), 3)
 
 
 class PhaseSplitTests(TestCase):
