@@ -242,16 +242,20 @@ class DataValue(models.Model):
     """One reported count. ``facility`` and ``period`` repeat the report's so that the
     grouped sums behind every dashboard read one table through one index."""
 
-    # No single-column indexes on report and facility (the foreign keys stay): the unique
-    # (report, element) and the (facility, period, element) indexes lead with them and
-    # serve every lookup (cascades and PROTECT checks included). The element index stays:
-    # no composite leads with the element, and deleting a data element checks it.
+    # No single-column indexes on report and facility: the unique (report, element) and
+    # the (facility, period, element) indexes lead with them and serve every lookup
+    # (cascades and PROTECT checks included). The element index stays: no composite leads
+    # with the element, and deleting a data element checks it.
     report = models.ForeignKey(
         MonthlyReport, on_delete=models.CASCADE, related_name="values", db_index=False
     )
     element = models.ForeignKey(DataElement, on_delete=models.PROTECT, related_name="values")
+    # The report's facility, copied for the dashboards' index (facility, period, element);
+    # no database constraint of its own: the report's foreign key already holds the value
+    # to an existing report of an existing facility, and a second check per row cost ~3 s
+    # of an import's commit per million values. Django still protects the facility.
     facility = models.ForeignKey(
-        Facility, on_delete=models.PROTECT, related_name="+", db_index=False
+        Facility, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
     )
     period = models.DateField()
     value = models.PositiveIntegerField(_("value"), validators=[MinValueValidator(0)])
@@ -363,7 +367,11 @@ class ReportEvent(models.Model):
 class ValueChange(models.Model):
     """Audit of one value: old → new, by whom, in which report version."""
 
-    report = models.ForeignKey(MonthlyReport, on_delete=models.CASCADE, related_name="changes")
+    # No single-column report index: (report, version) leads with it (one index fewer to
+    # write per audited value).
+    report = models.ForeignKey(
+        MonthlyReport, on_delete=models.CASCADE, related_name="changes", db_index=False
+    )
     element = models.ForeignKey(DataElement, on_delete=models.PROTECT, related_name="+")
     old_value = models.PositiveIntegerField(null=True)
     new_value = models.PositiveIntegerField(null=True)
