@@ -20,8 +20,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import Count, F, Q, QuerySet, Sum
-from django.db.models.functions import TruncMonth
+from django.db.models import Count, DateField, ExpressionWrapper, F, Q, QuerySet, Sum, Value
+from django.db.models.functions import ExtractDay, Greatest, Least, TruncDate, TruncMonth
+from django.db.models.lookups import Exact, LessThan, LessThanOrEqual
 from django.utils import timezone
 
 from facilities.models import District, Facility, LearningNetwork, NetworkMembership
@@ -101,17 +102,26 @@ def expected_reports(reports: QuerySet[MonthlyReport]) -> QuerySet[MonthlyReport
     )
 
 
-def submitted_in_time(month_due_days) -> Q:
-    """Reports first submitted by their due date, for the (month, due day) pairs given
-    (a due day belongs to the facility's district)."""
-    in_time = Q(pk__in=[])
-    for month, day in month_due_days:
-        in_time |= Q(
-            period=month,
-            facility__district__report_due_day=day,
-            first_submitted_at__lt=_deadline(month, day),
+def submitted_in_time(due_day: str = "facility__district__report_due_day") -> Q:
+    """Reports first submitted by their due date (``due_day`` names the due day of the
+    report's district), as one SQL condition: the first submission's local date (the
+    portal's time zone) is before the month after the period, or in that month on or
+    before the due day (1–28). :func:`on_time` says the same for one report; the test
+    suite checks that they agree on PostgreSQL and SQLite. (It was one OR term per month
+    and due day, which Django took ~40 ms to compile for a network's two years.)"""
+    submitted = TruncDate("first_submitted_at")
+    # The period is the first of its month, so 31 days later is always in the next month.
+    following = TruncMonth(
+        ExpressionWrapper(F("period") + dt.timedelta(days=31), output_field=DateField())
+    )
+    day = Least(Greatest(F(due_day), Value(1)), Value(28))
+    return Q(first_submitted_at__isnull=False) & (
+        Q(LessThan(submitted, following))
+        | (
+            Q(Exact(TruncMonth(submitted), following))
+            & Q(LessThanOrEqual(ExtractDay(submitted), day))
         )
-    return in_time
+    )
 
 
 def reporting_rates(
@@ -153,9 +163,6 @@ def reporting_rates(
     expected_rows: dict = defaultdict(list)
     for row in rows.values(*group).annotate(n=Count("id")).order_by():
         expected_rows[row[facility_path] if facility_path else None].append(row)
-    due_days = sorted(
-        {row["district__report_due_day"] for r in expected_rows.values() for row in r}
-    )
 
     rolled = _rolled_report_counts(
         districts, first, end, group_by, statuses, network=network, scope_until=scope_until
@@ -169,7 +176,7 @@ def reporting_rates(
         status_field="status",
     )
     reports = expected_reports(reports)
-    in_time = submitted_in_time((month, day) for month in months for day in due_days)
+    in_time = submitted_in_time()
     group = [report_path, "period", "facility__district__report_due_day"]
     counted: dict = defaultdict(ReportingRates)
     if rolled is not None:

@@ -121,51 +121,26 @@ def _refresh(district_id: int, period: dt.date) -> int:
     return len(created)
 
 
-REPORT_COUNT_MONTHS = 12  # months per grouped query (SQLite bounds an expression's depth)
-
-
 def _refresh_report_counts(reports, existing) -> int:
-    """Replace ``existing`` report-count rollups by the counts of ``reports``: grouped
-    queries by (district, month), twelve months at a time, each with the on-time test
-    per month and due day (one query for a district-month)."""
-    reports = expected_reports(reports)
-    pairs = sorted(
-        set(reports.values_list("period", "facility__district__report_due_day").order_by())
-    )
-    months = sorted({month for month, _day in pairs})
+    """Replace ``existing`` report-count rollups by the counts of ``reports``: one grouped
+    ``INSERT … SELECT`` by (district, month), with the on-time test in SQL."""
     existing.delete()
-    created = 0
-    for i in range(0, len(months), REPORT_COUNT_MONTHS):
-        chunk = set(months[i : i + REPORT_COUNT_MONTHS])
-        in_time = submitted_in_time(pair for pair in pairs if pair[0] in chunk)
-        rows = (
-            reports.filter(period__in=sorted(chunk))
-            .values("facility__district_id", "period")
-            .annotate(
-                received=Count("id", filter=Q(first_submitted_at__isnull=False)),
-                on_time=Count("id", filter=in_time),
-                approved=Count("id", filter=Q(status=MonthlyReport.Status.APPROVED)),
-                submitted=Count("id", filter=Q(status=MonthlyReport.Status.SUBMITTED)),
-            )
-            .order_by()
+    rows = (
+        expected_reports(reports)
+        .values("facility__district_id", "period")
+        .annotate(
+            received=Count("id", filter=Q(first_submitted_at__isnull=False)),
+            on_time=Count("id", filter=submitted_in_time()),
+            approved=Count("id", filter=Q(status=MonthlyReport.Status.APPROVED)),
+            submitted=Count("id", filter=Q(status=MonthlyReport.Status.SUBMITTED)),
         )
-        created += len(
-            DistrictMonthReports.objects.bulk_create(
-                (
-                    DistrictMonthReports(
-                        district_id=row["facility__district_id"],
-                        period=row["period"],
-                        received=row["received"],
-                        on_time=row["on_time"],
-                        approved=row["approved"],
-                        submitted=row["submitted"],
-                    )
-                    for row in rows.iterator(chunk_size=5000)
-                ),
-                batch_size=5000,
-            )
-        )
-    return created
+        .order_by()
+    )
+    return _insert_select(
+        DistrictMonthReports,
+        rows,
+        ["district", "period", "received", "on_time", "approved", "submitted"],
+    )
 
 
 def report_counts_refresh(*, district_ids) -> int:

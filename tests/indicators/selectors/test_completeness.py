@@ -177,3 +177,64 @@ class VocabularyTests(TestCase):
         self.assertEqual(month_state(report_status=None, expected=True, due=False), NOT_DUE)
         self.assertEqual(len({NOT_DUE, MISSING, NOT_EXPECTED}), 3)
         self.assertFalse({NOT_DUE, MISSING, NOT_EXPECTED} & set(MonthlyReport.Status.values))
+
+
+class SubmittedInTimeTests(WorldMixin, TestCase):
+    """``submitted_in_time()`` (one SQL condition) says what ``on_time()`` says per report,
+    around every edge: the due day's last minute and the next day's first in the portal's
+    time zone (UTC+7, so a different UTC date), due days outside 1–28, submission within
+    the period month, and months of 28 to 31 days (run on SQLite and on PostgreSQL)."""
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.build_world()
+
+    def test_sql_and_python_agree(self):
+        from django.db.models import Count, Q
+
+        from indicators.selectors.completeness import on_time, submitted_in_time
+
+        district = self.pkm_lubuk_pinang.district
+        facility = FacilityFactory(district=district, subdistrict=self.pkm_lubuk_pinang.subdistrict)
+        cases = []
+        for due_day in (0, 1, 10, 28, 29, 31):
+            District.objects.filter(pk=district.pk).update(report_due_day=due_day)
+            MonthlyReport.objects.filter(facility=facility).delete()
+            for period in (dt.date(2024, 1, 1), dt.date(2024, 2, 1), dt.date(2025, 4, 1),
+                           dt.date(2025, 12, 1)):  # fmt: skip
+                following = dt.date(period.year + period.month // 12, period.month % 12 + 1, 1)
+                day = min(max(due_day, 1), 28)
+                instants = [
+                    dt.datetime.combine(period, dt.time(0, 0), WIB),  # in the period month
+                    dt.datetime.combine(following, dt.time(0, 0), WIB) - dt.timedelta(minutes=1),
+                    dt.datetime.combine(following.replace(day=day), dt.time(23, 59), WIB),
+                    dt.datetime.combine(following.replace(day=day), dt.time(23, 59), WIB)
+                    + dt.timedelta(minutes=1),  # 00:00 the day after: late
+                    dt.datetime.combine(
+                        following.replace(day=day), dt.time(6, 0), WIB
+                    ),  # UTC: day before
+                    dt.datetime.combine(following.replace(day=28), dt.time(12), WIB)
+                    + dt.timedelta(days=10),  # two months on
+                    None,
+                ]
+                for index, instant in enumerate(instants):
+                    report = ReportFactory(
+                        facility=FacilityFactory(
+                            district=district, subdistrict=self.pkm_lubuk_pinang.subdistrict
+                        )
+                        if index
+                        else facility,
+                        period=period,
+                        first_submitted_at=instant,
+                    )
+                    cases.append((report.pk, due_day, instant, period))
+            flagged = set(
+                MonthlyReport.objects.filter(pk__in=[c[0] for c in cases if c[1] == due_day])
+                .annotate(n=Count("id", filter=submitted_in_time()))
+                .filter(Q(n=1))
+                .values_list("pk", flat=True)
+            )
+            for pk, day, instant, period in cases:
+                if day == due_day:
+                    with self.subTest(due_day=due_day, period=period, submitted=instant):
+                        self.assertEqual(pk in flagged, on_time(instant, period, due_day))
