@@ -132,9 +132,13 @@ class IndicatorValuesTests(WorldMixin, TestCase):
             )
             for period in MONTHS:
                 for indicator in self.indicators:
+                    # numerator too: per facility the coverage numerators skip the
+                    # join to the targets (a hospital holds none: 0, not its deliveries)
+                    mine = grouped[(facility.pk, period)][indicator.code]
+                    theirs = alone[(period,)][indicator.code]
                     self.assertEqual(
-                        grouped[(facility.pk, period)][indicator.code].value,
-                        alone[(period,)][indicator.code].value,
+                        (mine.numerator, mine.denominator, mine.value),
+                        (theirs.numerator, theirs.denominator, theirs.value),
                     )
 
     def test_two_queries_whatever_the_number_of_facilities(self):
@@ -427,6 +431,22 @@ class CoverageNumeratorTests(WorldMixin, TestCase):
         self.assertEqual(result["PF_COV"].numerator, 9)  # 9 / (120 / 12) = 90 %
         self.assertAlmostEqual(result["PF_COV"].value, 90.0)
         self.assertEqual(result["NMR"].denominator, 49)  # live births: every facility
+
+    def test_per_facility_a_hospital_has_no_coverage_numerator(self):
+        # Per facility the value query leaves out the join to the targets; the months a
+        # facility holds none must still give 0, not the hospital's 40 deliveries.
+        indicators = indicators_with_elements(Indicator.objects.filter(code__in=["PF_COV"]))
+        result = indicator_values_by_period(
+            indicators=indicators,
+            facilities=Facility.objects.filter(district=self.mukomuko),
+            start=dt.date(2025, 3, 1),
+            end=dt.date(2025, 3, 1),
+            by_facility=True,
+        )
+        puskesmas = result[(self.pkm_lubuk_pinang.pk, dt.date(2025, 3, 1))]["PF_COV"]
+        hospital = result[(self.rsud_mukomuko.pk, dt.date(2025, 3, 1))]["PF_COV"]
+        self.assertEqual((puskesmas.numerator, puskesmas.value), (9, 90.0))
+        self.assertEqual((hospital.numerator, hospital.denominator), (0, None))
 
 
 class ValueSumSqlTests(WorldMixin, TestCase):
