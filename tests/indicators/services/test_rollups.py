@@ -8,6 +8,7 @@ import threading
 import pytest
 import time_machine
 from django.db import connection
+from django.db.models import Count
 from django.test import TestCase
 
 from facilities.models import District, Facility, RoleAssignment
@@ -280,3 +281,15 @@ def test_rebuild_racing_approvals_leaves_exact_rollups():
     assert after == snapshot()
     k1 = DistrictMonthTotal.objects.get(district=world.mukomuko, period=period, element__code="K1")
     assert (k1.approved, k1.approved_reports, k1.submitted_reports) == (145, 10, 0)
+
+
+class InsertSelectTests(TestCase):
+    """rollups._insert_select writes a grouped queryset's columns into the named fields
+    in order, and refuses a field list that does not match the selected columns."""
+
+    def test_fields_must_match_the_selected_columns(self):
+        rows = MonthlyReport.objects.values("facility__district_id", "period").annotate(
+            n=Count("id")
+        )
+        with self.assertRaisesMessage(ValueError, "2 fields for 3 selected columns"):
+            rollups._insert_select(DistrictMonthTotal, rows, ["district", "period"])
