@@ -1029,19 +1029,27 @@ def mdc_point_types(chart: ControlChart | RunChart, *, direction: str) -> tuple[
     ("up": higher is better), concern otherwise. The rules are described in
     :func:`variation_assurance`.
     """
+    return _mdc_types(chart, direction, _mdc_phases(chart))[0]
+
+
+def _mdc_types(chart, direction: str, phases) -> tuple[tuple[MdcPoint, ...], list]:
+    """:func:`mdc_point_types` over ``phases`` (``_mdc_phases(chart)``), and the flags of
+    the last phase's points (``variation_assurance`` reads them; computed once)."""
     _check_direction(direction)
     result = {
         p.index: MdcPoint(p.index, VARIATION_NOT_EVALUATED, (), None, None) for p in chart.points
     }
-    for pts in _mdc_phases(chart):
-        for p, flags in zip(pts, _mdc_flags(pts), strict=True):
+    phase_flags: list = []
+    for pts in phases:
+        phase_flags = _mdc_flags(pts)
+        for p, flags in zip(pts, phase_flags, strict=True):
             if flags:
                 rule, d = flags[0]
                 kind = VARIATION_IMPROVEMENT if d == direction else VARIATION_CONCERN
                 result[p.index] = MdcPoint(p.index, kind, tuple(c for c, _ in flags), rule, d)
             else:
                 result[p.index] = MdcPoint(p.index, VARIATION_COMMON, (), None, None)
-    return tuple(result[p.index] for p in chart.points)
+    return tuple(result[p.index] for p in chart.points), phase_flags
 
 
 def _latest_signals(
@@ -1119,9 +1127,8 @@ def variation_assurance(
     between or on the limits → ``hit_and_miss`` (it will pass some months and fail others).
     No target, or no limits (a phase with a single value) → ``none``.
     """
-    _check_direction(direction)
-    points = mdc_point_types(chart, direction=direction)
     phases = _mdc_phases(chart)
+    points, last_flags = _mdc_types(chart, direction, phases)
     if not phases:
         return VariationAssurance(
             VARIATION_NOT_EVALUATED, None, (), None, ASSURANCE_NONE, points=points
@@ -1129,7 +1136,7 @@ def variation_assurance(
     pts = phases[-1]  # the phase of the latest evaluated point
     last = pts[-1]
     latest = next(m for m in points if m.index == last.index)
-    signals = _latest_signals(pts, _mdc_flags(pts)[-1])
+    signals = _latest_signals(pts, last_flags[-1])
 
     if target is None or last.lcl is None or last.ucl is None:
         assurance = ASSURANCE_NONE
