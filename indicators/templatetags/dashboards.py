@@ -11,8 +11,8 @@ from django.urls import get_script_prefix, reverse
 from django.utils.formats import localize
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language, gettext_lazy, pgettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from indicators.areas import AREA_PARAMS
 
@@ -111,6 +111,13 @@ _ASSURANCE_MARKS = {
 @register.simple_tag
 def marks(m):
     """Making Data Count variation and assurance marks (``charts.SummaryMarks``) as pills."""
+    return _marks_html(m, get_language())
+
+
+# The marks, badges and arrows below are pure functions of a few values and the language:
+# memoised, an overview of 80 facilities builds each distinct one once.
+@functools.lru_cache(maxsize=4096)
+def _marks_html(m, _language: str):
     variation = ""
     if m.variation in _VARIATION_MARKS:
         tone, key, label = _VARIATION_MARKS[m.variation]
@@ -192,6 +199,11 @@ _PWS_BADGES = {
 @register.simple_tag
 def pws_badge(status):
     """The PWS-KIA status badge (``charts.pws_status``); nothing for no status."""
+    return _pws_badge_html(status, get_language())
+
+
+@functools.lru_cache(maxsize=256)
+def _pws_badge_html(status, _language: str):
     if status not in _PWS_BADGES:
         return ""
     classes, title, label = _PWS_BADGES[status]
@@ -207,9 +219,13 @@ def pws_badge(status):
 @register.simple_tag
 def change_arrow(cell):
     """▲ / ▼ / = against the previous period, coloured by whether the change is better."""
-    if cell.change in ("up", "down"):
-        better = cell.change_is_better
-        if cell.change == "up":
+    return _arrow_html(cell.change, cell.change_is_better, get_language())
+
+
+@functools.lru_cache(maxsize=64)
+def _arrow_html(change, better, _language: str):
+    if change in ("up", "down"):
+        if change == "up":
             title = (
                 _("Higher than the previous period (better)")
                 if better
@@ -225,10 +241,10 @@ def change_arrow(cell):
             '<span class="arrow {}" title="{}" data-change="{}">{}</span>',
             "arrow-better" if better else "arrow-worse",
             title,
-            cell.change,
-            "▲" if cell.change == "up" else "▼",
+            change,
+            "▲" if change == "up" else "▼",
         )
-    if cell.change == "same":
+    if change == "same":
         return format_html(
             '<span class="arrow" title="{}" data-change="same">=</span>',
             _("Same as the previous period"),
