@@ -15,6 +15,7 @@ list). Both use the predicates below, so they always agree.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -179,6 +180,8 @@ def reporting_rates(
     in_time = submitted_in_time()
     group = [report_path, "period", "facility__district__report_due_day"]
     counted: dict = defaultdict(ReportingRates)
+    # is_due per (month, due day), asked once per facility group and month otherwise
+    due = functools.lru_cache(maxsize=None)(lambda month, day: is_due(month, day, today))
     if rolled is not None:
         report_path, report_rows = "area", rolled
     else:
@@ -194,7 +197,7 @@ def reporting_rates(
         )
     for row in report_rows:
         key = (row[report_path] if report_path else None, row["period"])
-        if not is_due(row["period"], row["facility__district__report_due_day"], today):
+        if not due(row["period"], row["facility__district__report_due_day"]):
             counted[key].add(ReportingRates(included=row["included"]))
             continue
         counted[key].add(
@@ -224,7 +227,7 @@ def reporting_rates(
                     continue
                 if row.get("scope_until") is not None and month > row["scope_until"]:
                     continue
-                if is_due(month, row["district__report_due_day"], today):
+                if due(month, row["district__report_due_day"]):
                     rates.expected += row["n"]
                 else:
                     rates.not_due += row["n"]
