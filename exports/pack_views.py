@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.utils.http import content_disposition_header
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
@@ -112,5 +113,5 @@ def chart_svg(request):
         figure = charts.trend_figure(series, labels=labels, caption=caption)
         stem = f"{name}-{indicator.code}-{request.GET.get('row') or area.code or 'all'}"
     response = HttpResponse(charts.to_svg(figure), content_type="image/svg+xml")
-    response["Content-Disposition"] = f'attachment; filename="{slugify(stem)}.svg"'
+    response["Content-Disposition"] = content_disposition_header(True, f"{slugify(stem)}.svg")
     return response

@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_POST
 
 from indicators.areas import resolve_area
@@ -42,7 +43,7 @@ def _started(request, job):
 
 def _attachment(job_output) -> HttpResponse:
     response = HttpResponse(job_output.content, content_type=job_output.content_type)
-    response["Content-Disposition"] = f'attachment; filename="{job_output.filename}"'
+    response["Content-Disposition"] = content_disposition_header(True, job_output.filename)
     return response
 
 

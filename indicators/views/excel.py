@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -49,8 +50,8 @@ def excel_template(request):
             months = form.months()
             content = build_template(facilities=facilities, months=months, user=request.user)
             response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
-            response["Content-Disposition"] = (
-                f'attachment; filename="{template_filename(scope, months)}"'
+            response["Content-Disposition"] = content_disposition_header(
+                True, template_filename(scope, months)
             )
             return response
     return render(request, "indicators/excel/template.html", {"form": form})

@@ -301,3 +301,23 @@ class JobExportTests(PermissionMatrixMixin, WorldMixin, TestCase):
         self.assertContains(
             response, 'action="/exports/province.xlsx?province=17&amp;period=2025-06"'
         )
+
+
+class AttachmentHeaderTests(TestCase):
+    def test_a_non_ascii_file_name_is_encoded_not_broken(self):
+        from types import SimpleNamespace
+
+        from exports.views import _attachment
+
+        output = SimpleNamespace(
+            content=b"x", content_type="text/csv", filename="Pustu “Air” é.csv"
+        )
+        response = _attachment(output)
+        self.assertEqual(
+            response["Content-Disposition"],
+            "attachment; filename*=utf-8''Pustu%20%E2%80%9CAir%E2%80%9D%20%C3%A9.csv",
+        )
+        plain = _attachment(
+            SimpleNamespace(content=b"x", content_type="text/csv", filename="t.csv")
+        )
+        self.assertEqual(plain["Content-Disposition"], 'attachment; filename="t.csv"')
