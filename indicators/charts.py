@@ -473,6 +473,7 @@ def pws_status(
     target: float | None,
     *,
     has_data: bool = True,
+    above_100: bool = False,
 ) -> str | None:
     """PWS-KIA status of a cumulative coverage against the cumulative target and the
     change from last month's cumulative coverage: above (or at) target and rising = Baik,
@@ -480,10 +481,12 @@ def pws_status(
     change counts as rising (not falling). None without a coverage, a previous month or a
     target; :data:`PWS_NO_DATA` when the month itself has no report in the figures (a
     cumulative coverage carried over from earlier months is not judged);
-    :data:`PWS_SASARAN_LOW` above 100 % (the catchment target is probably too low)."""
+    :data:`PWS_SASARAN_LOW` when the cumulative coverage is above 100 % (``above_100``:
+    the caller passes ``IndicatorValue.above_100``, the one rule, decided on the counts
+    rather than on the rounded rate): the catchment target is probably too low."""
     if not has_data:  # an area never covered (a hospital: no sasaran) has no status at all
         return PWS_NO_DATA if coverage is not None else None
-    if coverage is not None and coverage > 100:
+    if above_100:
         return PWS_SASARAN_LOW  # never shown as excellent performance
     if coverage is None or previous is None or target is None:
         return None

@@ -199,11 +199,13 @@ def overview_matrix(
                 completeness=completeness,
             )
             if indicator.is_coverage and window.end.month > 1:
+                cumulative = ytd.get((key, window.end), empty)[code]
                 cell.pws = charts.pws_status(
-                    ytd.get((key, window.end), empty)[code].value,
+                    cumulative.value,
                     ytd.get((key, before), empty)[code].value,
                     None if indicator.target is None else float(indicator.target),
                     has_data=monthly[-1].has_data,
+                    above_100=cumulative.above_100,
                 )
             cells.append(cell)
         rows.append(

@@ -128,7 +128,9 @@ def pws_kia(
                 previous = empty[indicator.code]
             target = None if indicator.target is None else float(indicator.target)
             has_data = this_month.get((area["id"], month), empty)[indicator.code].has_data
-            status = charts.pws_status(now.value, previous.value, target, has_data=has_data)
+            status = charts.pws_status(
+                now.value, previous.value, target, has_data=has_data, above_100=now.above_100
+            )
             cells.append(PwsCell(indicator, now, previous, status, month))
         rows.append(PwsRow(area["id"], area["code"], area["name"], level, cells))
     return Pws(indicators, rows, month, level)

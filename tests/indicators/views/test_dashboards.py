@@ -269,7 +269,7 @@ class TrendCompareAndPwsTests(WorldMixin, TestCase):
         self.assertEqual(charts.pws_status(80, 70, 90), charts.PWS_CUKUP)
         self.assertEqual(charts.pws_status(80, 85, 90), charts.PWS_JELEK)
         self.assertEqual(charts.pws_status(100, 100, 90), charts.PWS_BAIK)  # 100 % is real
-        self.assertEqual(charts.pws_status(100.1, 90, 90), charts.PWS_SASARAN_LOW)
+        self.assertEqual(charts.pws_status(100.1, 90, 90, above_100=True), charts.PWS_SASARAN_LOW)
         self.assertIsNone(charts.pws_status(80, None, 90))
         # a month without any report in the figures is never judged
         self.assertEqual(charts.pws_status(80, 85, 90, has_data=False), charts.PWS_NO_DATA)
