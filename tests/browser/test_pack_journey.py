@@ -13,6 +13,7 @@ from pathlib import Path
 from unittest import mock
 
 from pptx import Presentation
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
@@ -32,11 +33,23 @@ class PackJourneyTests(PackWorldMixin, BrowserTestCase):
         self.addCleanup(shutil.rmtree, self.downloads, ignore_errors=True)
 
     def status(self):
-        element = self.browser.find_element(By.CSS_SELECTOR, "[data-testid=job-status]")
-        return element.get_attribute("data-status")
+        for _attempt in range(5):  # the element may be swapped by htmx while it is read
+            try:
+                element = self.browser.find_element(By.CSS_SELECTOR, "[data-testid=job-status]")
+                return element.get_attribute("data-status")
+            except StaleElementReferenceException:
+                time.sleep(0.1)
+        raise AssertionError("the job status element kept being replaced")
 
     def wait_for(self, condition, timeout=15):
-        WebDriverWait(self.browser, timeout, poll_frequency=0.2).until(lambda _b: condition())
+        # htmx swaps the status element every second: one read may fall between finding
+        # it and reading it (stale), so that poll is simply retried
+        WebDriverWait(
+            self.browser,
+            timeout,
+            poll_frequency=0.2,
+            ignored_exceptions=(StaleElementReferenceException,),
+        ).until(lambda _b: condition())
 
     def test_coach_asks_for_a_pack_sees_it_progress_and_downloads_it(self):
         self.log_in("coach.cilegon", PASSWORD)
