@@ -324,15 +324,6 @@ def monthly_sums(
             statuses=statuses,
         )
     else:
-        sums = _value_sums(
-            indicators=indicators,
-            facilities=facilities,
-            start=start,
-            end=end,
-            group_by=group_by,
-            statuses=statuses,
-            network=network,
-        )
         targets = _target_sums(
             indicators=indicators,
             facilities=facilities,
@@ -342,8 +333,16 @@ def monthly_sums(
             statuses=statuses,
             network=network,
         )
-    if group_by == FACILITY:  # never from the rollups (ROLLUP_LEVELS)
-        _facility_targets_held(indicators, sums, targets)
+        sums = _value_sums(
+            indicators=indicators,
+            facilities=facilities,
+            start=start,
+            end=end,
+            group_by=group_by,
+            statuses=statuses,
+            network=network,
+            targets=targets,
+        )
     groups = [None] if group_by is None else sorted({key[0] for key in sums | targets})
     plan = _month_plan(indicators)
     cells = {
@@ -389,18 +388,22 @@ def _month_sums(plan, row, targets) -> dict[int, tuple[bool, int, Decimal | None
     return out
 
 
-def _value_sums(*, indicators, facilities, start, end, group_by, statuses, network):
+def _value_sums(*, indicators, facilities, start, end, group_by, statuses, network, targets):
     """{(area id or None, month): row of n_<pk> / d_<pk> sums}: one grouped query over
-    the values of the elements the indicators read."""
+    the values of the elements the indicators read.
+
+    Coverage numerators count only the facilities that hold the catchment target for the
+    month's year. Above the facility that is a join to the targets; per facility it is a
+    property of the (facility, month) that ``targets`` (:func:`_target_sums`: the same
+    reports in the figures) already holds as its keys, so the query skips the join (two
+    index probes per value row) and the numerators of the other months are set to 0."""
     path = group_path(group_by, via_facility=True)
     group = [path, "period"] if path else ["period"]
-    # Per facility, "holds the catchment target" is a property of the (facility, month)
-    # that the target sums already know (:func:`_facility_targets_held`), so the value
-    # query needs no join to the targets (two index probes per value row fewer).
-    targeted = group_by != FACILITY and any(i.denominator_target for i in indicators)
+    coverage_keys = [f"n_{i.pk}" for i in indicators if i.denominator_target]
+    joined = bool(coverage_keys) and group_by != FACILITY
     aggregates = indicator_aggregates(
         indicators,
-        lambda ids, coverage: sum_expression(ids, HAS_TARGET if coverage and targeted else None),
+        lambda ids, coverage: sum_expression(ids, HAS_TARGET if coverage and joined else None),
     )
     rows = in_scope(
         values_in_range(start, end, element_ids_of(indicators)),
@@ -408,22 +411,16 @@ def _value_sums(*, indicators, facilities, start, end, group_by, statuses, netwo
         statuses=statuses,
         network=network,
     )
-    if targeted:
+    if joined:
         rows = with_held_target(rows, years=(start.year, end.year))
     rows = rows.values(*group).annotate(**aggregates).order_by()
-    return {(row[path] if path else None, row["period"]): row for row in rows}
-
-
-def _facility_targets_held(indicators, sums: dict, targets: dict) -> None:
-    """Per facility (the value sums untargeted, :func:`_value_sums`): a coverage
-    numerator counts only in the months whose year the facility holds a catchment target
-    for, the (facility, month) keys of ``targets`` (the same reports in the figures, so
-    the same months as the join would give); elsewhere it is 0."""
-    keys = [f"n_{i.pk}" for i in indicators if i.denominator_target]
-    for key, row in sums.items():
-        if key not in targets:
-            for name in keys:
-                row[name] = 0
+    sums = {(row[path] if path else None, row["period"]): row for row in rows}
+    if group_by == FACILITY:
+        for key, row in sums.items():
+            if key not in targets:
+                for name in coverage_keys:
+                    row[name] = 0
+    return sums
 
 
 def _target_kinds(indicators) -> list[str]:
