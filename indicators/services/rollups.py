@@ -94,31 +94,19 @@ def rollup_refresh(*, district_id: int, period: dt.date) -> int:
 
 
 def _refresh(district_id: int, period: dt.date) -> int:
-    rows = _rollup_rows(
-        with_held_target(
-            DataValue.objects.filter(
-                facility__district_id=district_id,
-                period=period,
-                report__status__in=_HELD,
-            )
-        ).values("element_id")
-    )
+    reports = MonthlyReport.objects.filter(facility__district_id=district_id, period=period)
     DistrictMonthTotal.objects.filter(district_id=district_id, period=period).delete()
-    created = DistrictMonthTotal.objects.bulk_create(
-        _rollup(row, district_id=district_id, period=period) for row in rows
-    )
-    targets = _target_rows(
-        MonthlyReport.objects.filter(facility__district_id=district_id, period=period)
-    )
     DistrictMonthTarget.objects.filter(district_id=district_id, period=period).delete()
-    DistrictMonthTarget.objects.bulk_create(
-        _target(row, district_id=district_id, period=period) for row in targets
+    created = _write_rollups(
+        DataValue.objects.filter(
+            facility__district_id=district_id, period=period, report__status__in=_HELD
+        ),
+        reports,
     )
     _refresh_report_counts(
-        MonthlyReport.objects.filter(facility__district_id=district_id, period=period),
-        DistrictMonthReports.objects.filter(district_id=district_id, period=period),
+        reports, DistrictMonthReports.objects.filter(district_id=district_id, period=period)
     )
-    return len(created)
+    return created
 
 
 def _refresh_report_counts(reports, existing) -> int:
@@ -172,24 +160,6 @@ def _target_rows(reports, *group: str):
     )
 
 
-def _target(row, *, district_id: int, period: dt.date) -> DistrictMonthTarget:
-    return DistrictMonthTarget(
-        district_id=district_id,
-        period=period,
-        status=row["status"],
-        **{kind: row[kind] for kind in DistrictMonthTarget.KINDS},
-    )
-
-
-def _rollup(row, *, district_id: int, period: dt.date) -> DistrictMonthTotal:
-    return DistrictMonthTotal(
-        district_id=district_id,
-        period=period,
-        element_id=row["element_id"],
-        **{field: row[field] for field in _ROLLUP_FIELDS},
-    )
-
-
 def _lock_rollups() -> None:
     """Hold off every refresh until the transaction ends (PostgreSQL's EXCLUSIVE table
     lock conflicts with the ROW EXCLUSIVE each refresh takes first; dashboards' reads go
@@ -226,6 +196,13 @@ def rollups_rebuild(*, district_ids=None) -> int:
             **({} if district_ids is None else {"district_id__in": district_ids})
         ),
     )
+    return _write_rollups(values, reports)
+
+
+def _write_rollups(values, reports) -> int:
+    """Insert the target and value rollups of ``reports`` and held ``values`` by
+    (district, month, …): the same two statements for one district-month at approval
+    and for the whole country in a rebuild (the caller has deleted the old rows)."""
     _insert_select(
         DistrictMonthTarget,
         _target_rows(reports, "facility__district_id", "period"),
