@@ -58,14 +58,19 @@ def index(sequence, position):
 # the page's time). One definition, used by the dashboards and the meeting pack.
 
 
+def _no_data():
+    """ "–" for a cell without any report in the figures (never a zero)."""
+    return format_html(
+        '<span class="text-muted" title="{}">–</span>', _("No approved or submitted data")
+    )
+
+
 @register.simple_tag
 def indicator_cell(cell):
     """A value as the tables show it: "–" without data, "n of d" for small numbers (too
     few cases for a stable rate), else one decimal."""
     if cell.value is None:
-        return format_html(
-            '<span class="text-muted" title="{}">–</span>', _("No approved or submitted data")
-        )
+        return _no_data()
     if cell.show_counts:
         counts = _("%(n)s of %(d)s") % {
             "n": conditional_escape(localize(cell.numerator)),
@@ -260,9 +265,7 @@ def rate(cell, bare=False):
     ``bare``) the interval."""
     value = cell.value
     if not value.has_data:
-        return format_html(
-            '<span class="text-muted" title="{}">–</span>', _("No approved or submitted data")
-        )
+        return _no_data()
     if value.value is None:
         return format_html(
             '<span class="text-muted" title="{}" data-counts>{}/0</span>',
