@@ -75,6 +75,7 @@ def latest_weighing_month(
             facilities=facilities,
             statuses=statuses,
             network=network,
+            months=(None, until),
         )
 
     def latest_of(rows):

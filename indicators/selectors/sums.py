@@ -124,24 +124,48 @@ def sum_expression(element_ids: Iterable[int], condition=None) -> Sum:
 
 
 def in_scope(
-    queryset, *, facilities, statuses, network, status_field: str = "report__status"
+    queryset,
+    *,
+    facilities,
+    statuses,
+    network,
+    status_field: str = "report__status",
+    months: tuple[dt.date | None, dt.date] | None = None,
 ) -> QuerySet:
     """Rows of ``facilities`` with a report in ``statuses``, in the months the user may
     see (``facilities.selectors.month_scope_of``: a coach's facility after it left the
     network is cut at the month it left); with ``network`` only the months each facility
     was a member (in SQL). Callers add their period filters.
 
-    ``queryset`` holds data values (``status_field="report__status"``) or reports
-    (``"status"``). The facilities are named on the row itself (``facility_id IN (…)``:
-    a value carries its report's facility), so the database walks the area's values
-    through their (facility, period, element) index, or the area's reports through
-    ``unique_report_per_month``, never every facility or report of the country.
-    (Naming them on a value's report instead let PostgreSQL pick a parallel scan of every
-    report of the months shown at full scale: the same district overview cost 122 ms on
-    13,348 facilities against 9 ms on 1,371.)"""
-    rows = queryset.filter(
-        facility_id__in=facilities.values("pk"), **{f"{status_field}__in": list(statuses)}
-    )
+    ``queryset`` holds reports (``status_field="status"``) or data values (the default).
+    Reports name the facilities on the row itself (``facility_id IN (…)``), so the
+    database walks the area's reports through their facility index, never every report
+    of the country. (Naming them on a value's joined report instead let PostgreSQL pick
+    a parallel scan of every report of the months shown at full scale: the same district
+    overview cost 122 ms on 13,348 facilities against 9 ms on 1,371.)
+
+    Values are those of the reports in scope: ``report_id IN`` the area's reports from
+    ``months`` (first or None, last), so the status, membership and month tests are asked
+    once per report, not of every value row, and the values are read through
+    ``unique_value_per_element`` (report, element). An 80-facility network's two years:
+    1,500 reports probed instead of 16,700 value rows each probing its report and two
+    memberships (51 ms → 30 ms); a district's overview stays at ~15 ms."""
+    if status_field != "status":
+        first, last = months if months is not None else (None, None)
+        reports = MonthlyReport.objects.all()
+        if first is not None:
+            reports = reports.filter(period__gte=first)
+        if last is not None:
+            reports = reports.filter(period__lte=last)
+        reports = in_scope(
+            reports,
+            facilities=facilities,
+            statuses=statuses,
+            network=network,
+            status_field="status",
+        )
+        return queryset.filter(report_id__in=reports.values("pk"))
+    rows = queryset.filter(facility_id__in=facilities.values("pk"), status__in=list(statuses))
     if network is not None:
         rows = rows.filter(
             member_month_filter(network, facility_ref="facility_id", period_ref="period")
@@ -153,14 +177,10 @@ def in_scope(
 
 
 def values_in_range(start: dt.date, end: dt.date, element_ids: Iterable[int]) -> QuerySet:
-    """Data values of ``element_ids`` from ``start`` to ``end``, the months named on the
-    value and on its report (so both the report and the value index are bounded)."""
+    """Data values of ``element_ids`` from ``start`` to ``end``; :func:`in_scope` with
+    ``months=(start, end)`` bounds their reports to the same months."""
     return DataValue.objects.filter(
-        period__gte=start,
-        period__lte=end,
-        report__period__gte=start,
-        report__period__lte=end,
-        element_id__in=sorted(set(element_ids)),
+        period__gte=start, period__lte=end, element_id__in=sorted(set(element_ids))
     )
 
 
@@ -410,6 +430,7 @@ def _value_sums(*, indicators, facilities, start, end, group_by, statuses, netwo
         facilities=facilities,
         statuses=statuses,
         network=network,
+        months=(start, end),
     )
     if joined:
         rows = with_held_target(rows, years=(start.year, end.year))
@@ -475,6 +496,7 @@ def element_sums_by_facility_month(
         facilities=facilities,
         statuses=statuses,
         network=network,
+        months=(start, end),
     )
     aggregates = {f"e_{pk}": sum_expression([pk]) for pk in element_ids}
     rows = rows.values("facility_id", "period").annotate(**aggregates).order_by()

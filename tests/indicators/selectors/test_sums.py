@@ -450,9 +450,11 @@ class CoverageNumeratorTests(WorldMixin, TestCase):
 
 
 class ValueSumSqlTests(WorldMixin, TestCase):
-    """The value sums of one district name their elements and the district's facilities
-    in WHERE, and test 'holds a catchment target' with one join: a plan regression (a
-    scan of the country's values, reports or targets) is caught without timing."""
+    """The value sums of one district name their elements in WHERE and read the values of
+    the district's reports of the months shown (``report_id IN`` reports naming the
+    facilities and months), and test 'holds a catchment target' with one join: a plan
+    regression (a scan of the country's values, reports or targets) is caught without
+    timing."""
 
     @classmethod
     def setUpTestData(cls):
@@ -478,7 +480,8 @@ class ValueSumSqlTests(WorldMixin, TestCase):
         return value_sums[0], elements
 
     def where(self, sql):
-        self.assertEqual(sql.count(" WHERE "), 2, sql)  # the query's and the facilities'
+        # the query's, the reports' and the facilities'
+        self.assertEqual(sql.count(" WHERE "), 3, sql)
         return sql[sql.index(" WHERE ") :].split(" GROUP BY ")[0]
 
     def test_one_district_names_its_elements_and_facilities(self):
@@ -493,10 +496,12 @@ class ValueSumSqlTests(WorldMixin, TestCase):
         self.assertLess(len(elements), 10)  # of the catalogue's ~40
         self.assertRegex(
             where,
-            r'"indicators_datavalue"\."facility_id" IN \(SELECT \S+ AS "pk" FROM '
-            r'"facilities_facility" U0 WHERE .*U0\."district_id" = ' + str(self.mukomuko.pk),
+            r'"indicators_datavalue"\."report_id" IN \(SELECT \S+ AS "pk" FROM '
+            r'"indicators_monthlyreport" V0 WHERE \(V0\."period" >= \S+ AND V0\."period" <= '
+            r'\S+ AND V0\."facility_id" IN \(SELECT \S+ AS "pk" FROM "facilities_facility" U0 '
+            r'WHERE .*U0\."district_id" = ' + str(self.mukomuko.pk),
         )
-        self.assertIn('"indicators_monthlyreport"."period" >= ', where)
+        self.assertIn('"indicators_datavalue"."period" >= ', where)
         # the target test is one LEFT JOIN on (facility, year), not a subplan per column
         self.assertNotIn("EXISTS", sql)
         self.assertEqual(sql.count('LEFT OUTER JOIN "facilities_catchmenttarget"'), 1)
