@@ -12,10 +12,12 @@ from facilities.models import District, Facility, LearningNetwork
 
 from .. import charts
 from ..models import Indicator
-from ..periods import MONTH, TOTAL, YTD, Window, add_months, format_period, month_range
+from ..periods import TOTAL, YTD, Window, add_months, format_period, month_range
 from .completeness import reporting_rates
 from .sums import (
+    NO_CELL,
     area_names,
+    cell_value,
     indicators_with_elements,
     monthly_sums,
 )
@@ -156,7 +158,6 @@ def overview_matrix(
     )
     current = sums.values(start=window.start, end=window.end, granularity=TOTAL)
     previous = sums.values(start=window.previous_start, end=window.previous_end, granularity=TOTAL)
-    series = sums.values(start=series_start, end=window.end, granularity=MONTH)
     # PWS-KIA needs the year-to-date sums of the last month and the month before only
     ytd_from = add_months(window.end, -1) if window.end.month > 1 else window.end
     ytd = sums.values(start=ytd_from, end=window.end, granularity=YTD)
@@ -183,16 +184,17 @@ def overview_matrix(
         completeness = ReportingRates()
         for m in window_months:
             completeness.add(monthly_rates.get((key, m), ReportingRates()))
+        month_cells = sums.month_cells(key, series_start, window.end)
         cells = []
         for indicator in indicators:
-            code = indicator.code
-            monthly = [series.get((key, m), empty)[code] for m in months]
+            code, pk = indicator.code, indicator.pk
+            monthly = [m.get(pk, NO_CELL) for m in month_cells]
             cell = OverviewCell(
                 indicator=indicator,
                 current=current.get((key, window.start), empty)[code],
                 previous=previous.get((key, window.previous_start), empty)[code],
                 marks=(
-                    charts.summary_marks(indicator, months, monthly, excluded)
+                    charts.summary_marks_of_sums(indicator, months, monthly, excluded)
                     if judged
                     else charts.NOT_JUDGED
                 ),
@@ -204,7 +206,7 @@ def overview_matrix(
                     cumulative.value,
                     ytd.get((key, before), empty)[code].value,
                     None if indicator.target is None else float(indicator.target),
-                    has_data=monthly[-1].has_data,
+                    has_data=cell_value(indicator, monthly[-1]).has_data,
                     above_100=cumulative.above_100,
                 )
             cells.append(cell)

@@ -255,6 +255,7 @@ def indicator_values_by_period(
 Counts = dict[int, int]  # element id → summed value
 NO_TARGETS: dict = {}
 MonthCell = tuple[bool, int, Decimal | None]  # (has data, numerator, denominator)
+NO_CELL: MonthCell = (False, 0, None)  # an area and month without any report
 
 
 @dataclass
@@ -270,6 +271,15 @@ class MonthlySums:
     @property
     def groups(self) -> list:
         return list(self.cells)
+
+    def month_cells(self, group, start: dt.date, end: dt.date) -> list[dict[int, MonthCell]]:
+        """The months ``start`` … ``end`` of one area (a group, or None) as they were
+        fetched: one {indicator pk: (has data, numerator, denominator)} per month, the
+        inputs of ``charts.summary_marks_of_sums``; ``{}`` for a month without any
+        report (read each cell with ``.get(pk, NO_CELL)``)."""
+        lo, hi = self.months.index(start), self.months.index(end) + 1
+        monthly = self.cells.get(group)
+        return monthly[lo:hi] if monthly is not None else [{}] * (hi - lo)
 
     def values(
         self, *, start: dt.date, end: dt.date, granularity: str = MONTH
@@ -294,10 +304,15 @@ class MonthlySums:
         return result
 
 
+def cell_value(indicator: Indicator, cell: MonthCell) -> IndicatorValue:
+    """The value of one area-month's sums (a monthly bucket)."""
+    has, numerator, denominator = cell
+    return make_value(indicator, numerator, denominator) if has else no_value(indicator)
+
+
 def _combine(indicator: Indicator, cells: list[MonthCell]) -> IndicatorValue:
     if len(cells) == 1:  # a monthly bucket: the month's own sums
-        has, numerator, denominator = cells[0]
-        return make_value(indicator, numerator, denominator) if has else no_value(indicator)
+        return cell_value(indicator, cells[0])
     if not any(has for has, _n, _d in cells):
         return no_value(indicator)
     numerator = sum(n for _h, n, _d in cells)

@@ -1,0 +1,92 @@
+"""The overview row tag and the memoised number formatting (templatetags/dashboards.py)."""
+
+import datetime as dt
+from decimal import Decimal
+
+from django.template import Context
+from django.template.defaultfilters import floatformat as django_floatformat
+from django.test import RequestFactory, SimpleTestCase
+from django.utils import translation
+
+from indicators import charts
+from indicators.models import Indicator
+from indicators.selectors.overview import OverviewCell, OverviewRow
+from indicators.selectors.values import ReportingRates, make_value, no_value
+from indicators.templatetags import dashboards
+
+
+class FloatformatMemoTests(SimpleTestCase):
+    def test_same_text_as_the_django_filter_in_each_language(self):
+        numbers = [0.05, 0.15, 1.25, 2.675, -0.0, 0.0, -1.25, 1234567.85, 99.95, 100.0]
+        numbers += [Decimal("1.25"), Decimal("2.50"), Decimal("1234.5"), 7, None]
+        for language in ("id", "en"):
+            with translation.override(language):
+                for number in numbers:
+                    for digits in (0, 1):
+                        with self.subTest(language=language, number=number, digits=digits):
+                            self.assertEqual(
+                                dashboards.floatformat(number, digits),
+                                django_floatformat(number, digits),
+                            )
+
+    def test_the_language_is_part_of_the_key(self):
+        with translation.override("id"):
+            self.assertEqual(dashboards.floatformat(12.5, 1), "12,5")
+        with translation.override("en"):
+            self.assertEqual(dashboards.floatformat(12.5, 1), "12.5")
+
+
+class OverviewRowTests(SimpleTestCase):
+    def setUp(self):
+        self.indicator = Indicator(
+            pk=1, code="K1_COV", factor=100, direction=Indicator.Direction.UP, target=None
+        )
+        self.request = RequestFactory().get("/dashboards/?district=17.06&include_submitted=1")
+
+    def row(self, level, code, completeness):
+        cell = OverviewCell(
+            indicator=self.indicator,
+            current=make_value(self.indicator, 45, Decimal(50)),
+            previous=no_value(self.indicator),
+            marks=charts.NOT_JUDGED,
+            completeness=completeness,
+        )
+        return OverviewRow(
+            id=1,
+            code=code,
+            name="Lubuk <Pinang>",
+            level=level,
+            cells=[cell] * 2,
+            completeness=completeness,
+        )
+
+    def render(self, row):
+        context = Context({"request": self.request, "page_keep": "include_submitted"})
+        with translation.override("id"):
+            return str(dashboards.overview_row(context, row, dt.date(2025, 6, 1)))
+
+    def test_a_facility_row_links_the_facility_and_each_cell_its_trend(self):
+        rates = ReportingRates(expected=4, received=3, included=3)
+        html = self.render(self.row("facility", "P1706001", rates))
+        self.assertIn('<tr data-area="P1706001">', html)
+        self.assertIn('href="/facilities/P1706001/">Lubuk &lt;Pinang&gt;</a>', html)
+        self.assertEqual(
+            html.count(
+                'href="/dashboards/trend/K1_COV/?facility=P1706001&amp;include_submitted=1'
+                '&amp;end=2025-06"'
+            ),
+            2,
+        )
+        self.assertIn('75% <span class="small text-muted">(3/4)</span>', html)
+        self.assertIn('data-testid="partial"', html)  # 3 of the 4 expected reports
+        self.assertIn("3 dari 4", html)
+
+    def test_an_area_row_drills_down_keeping_the_page_filters(self):
+        rates = ReportingRates(expected=2, received=2, included=2)
+        html = self.render(self.row("subdistrict", "17.06.01", rates))
+        self.assertIn(
+            'href="/dashboards/?subdistrict=17.06.01&amp;include_submitted=1" data-testid="drill"',
+            html,
+        )
+        self.assertNotIn('data-testid="partial"', html)
+        self.assertIn("90,0", html)
