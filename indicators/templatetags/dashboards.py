@@ -414,6 +414,102 @@ def _overview_cell(cell, href, words):
     )
 
 
+_SIGNAL_ICONS = {
+    "outside_limits": mark_safe(
+        '<svg width="10" height="10" viewBox="0 0 12 12" aria-hidden="true">'
+        '<polygon points="6,1 11.5,11 0.5,11" fill="#D55E00"/></svg>'
+    ),
+    "run": mark_safe(
+        '<svg width="10" height="10" viewBox="0 0 12 12" aria-hidden="true">'
+        '<rect x="1.5" y="1.5" width="9" height="9" fill="#E69F00" stroke="#000"/></svg>'
+    ),
+}
+
+
+@register.simple_tag
+def series_row(point):
+    """One month of a chart's data table (a point of ``charts.Series.to_json``): month,
+    reports in the figure / expected, numerator, denominator, value, centre line, limits
+    and the signals covering the point; an incomplete month is marked and greyed, a
+    judged point in a signal highlighted. (The trend page lists 120 months.)"""
+    incomplete = point["complete"] is False
+    value = point["value"]
+    classes = "low-n" if incomplete else ""
+    if (
+        not point.get("excluded")
+        and value is not None
+        and (point.get("special_cause") or point.get("run_signal"))
+    ):
+        classes += " table-warning"
+    label = conditional_escape(point["label"])
+    if incomplete:
+        label = format_html(
+            '{} <span title="{}" aria-hidden="true">○</span>'
+            '<span class="visually-hidden"> ({})</span>',
+            label,
+            _("Incomplete month"),
+            _("Incomplete month"),
+        )
+    if point.get("reported") is not None and point.get("expected") is not None:
+        reports = format_html("{}/{}", intcomma(point["reported"]), intcomma(point["expected"]))
+    else:
+        reports = "–"
+    if point.get("not_due"):
+        reports = format_html(
+            '{} <span class="badge text-bg-light border fw-normal">{}</span>',
+            reports,
+            _("not yet due"),
+        )
+    numerator = "–" if point["numerator"] is None else localize(point["numerator"])
+    denominator = point["denominator"]
+    denominator = "–" if denominator is None else intcomma(floatformat(denominator, 0))
+    if value is None:
+        shown = "–"
+    else:
+        shown = floatformat(value, 1)
+        if point.get("small_number"):
+            shown = format_html(
+                '{} <span class="small-number" title="{}">*</span>',
+                shown,
+                _("Too few cases for a stable rate"),
+            )
+    limits = [floatformat(point.get(k), 1) or "–" for k in ("centre", "lcl", "ucl")]
+    if "signals" in point:
+        signal = mark_safe(
+            "".join(
+                format_html(
+                    "<div>{} {}</div>",
+                    _SIGNAL_ICONS["outside_limits" if s["rule"] == "outside_limits" else "run"],
+                    s["text"],
+                )
+                for s in point["signals"]
+                if s["rule"] != "few_crossings"
+            )
+        )
+    elif point.get("special_cause"):
+        signal = _("outside the limits")
+    elif point.get("run_signal"):
+        signal = _("part of a run")
+    else:
+        signal = ""
+    return format_html(
+        '<tr data-period="{}"{} class="{}"><td class="text-nowrap">{}</td>'
+        '<td class="num text-nowrap" data-testid="reports">{}</td><td class="num">{}</td>'
+        '<td class="num">{}</td><td class="num">{}</td><td class="num">{}</td>'
+        '<td class="num">{}</td><td class="num">{}</td><td data-testid="signal">{}</td></tr>',
+        point["period"],
+        mark_safe(" data-incomplete") if incomplete else "",
+        classes,
+        label,
+        reports,
+        numerator,
+        denominator,
+        shown,
+        *limits,
+        signal,
+    )
+
+
 @register.simple_tag(takes_context=True)
 def nutrition_row(context, row, parent, columns):
     """One area's row of the stunting tables (a national page lists 514 districts): name
