@@ -90,3 +90,59 @@ class OverviewRowTests(SimpleTestCase):
         )
         self.assertNotIn('data-testid="partial"', html)
         self.assertIn("90,0", html)
+
+
+class SeriesRowTests(SimpleTestCase):
+    def point(self, **changes):
+        point = {
+            "period": "2025-03",
+            "label": "Maret 2025",
+            "numerator": 1234,
+            "denominator": 1500.4,
+            "value": 82.25,
+            "small_number": False,
+            "centre": 80.0,
+            "lcl": None,
+            "ucl": 95.04,
+            "special_cause": False,
+            "run_signal": False,
+            "reported": 18,
+            "expected": 19,
+            "not_due": False,
+            "complete": True,
+            "excluded": False,
+            "signals": [],
+        }
+        point.update(changes)
+        with translation.override("id"):
+            return str(dashboards.series_row(point))
+
+    def test_a_complete_month(self):
+        html = self.point()
+        self.assertTrue(html.startswith('<tr data-period="2025-03" class="">'), html)
+        self.assertIn('data-testid="reports">18/19</td>', html)
+        cells = ["1.234", "1.500", "82,3", "80,0", "–", "95,0"]
+        self.assertIn("".join(f'<td class="num">{c}</td>' for c in cells), html)
+
+    def test_an_incomplete_month_in_a_signal_is_marked_but_not_highlighted(self):
+        signals = [
+            {"rule": "outside_limits", "text": "Di luar batas"},
+            {"rule": "few_crossings", "text": "Terlalu sedikit persilangan"},
+        ]
+        html = self.point(complete=False, excluded=True, special_cause=True, signals=signals)
+        self.assertIn(' data-incomplete class="low-n">', html)
+        self.assertIn("(Bulan belum lengkap)", html)
+        self.assertIn("Di luar batas", html)
+        self.assertNotIn("persilangan", html)  # few crossings concern the whole chart
+
+    def test_a_judged_point_in_a_signal_is_highlighted(self):
+        html = self.point(run_signal=True, signals=[{"rule": "shift", "text": "Pergeseran"}])
+        self.assertIn('class=" table-warning">', html)
+        self.assertIn("<rect", html)
+
+    def test_no_data_small_numbers_and_months_not_yet_due(self):
+        html = self.point(numerator=None, denominator=None, value=None, reported=None)
+        self.assertIn('data-testid="reports">–</td><td class="num">–</td>', html)
+        html = self.point(small_number=True, not_due=True)
+        self.assertIn('82,3 <span class="small-number"', html)
+        self.assertIn('18/19 <span class="badge', html)
