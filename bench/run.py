@@ -241,12 +241,21 @@ def scenarios(end: dt.date) -> list[Scenario]:
             [first120, end, facility.id],
         ),
     )
+    # A network's values are fastest read through its members' approved reports (a semi
+    # join hashing ~1,500 reports) rather than joined to the report of every value row.
+    raw_of_members = """SELECT v.facility_id, v.period, v.element_id, SUM(v.value), COUNT(*)
+        FROM indicators_datavalue v
+        WHERE v.period BETWEEN %s AND %s AND v.element_id = ANY(%s)
+          AND v.report_id IN (SELECT r.id FROM indicators_monthlyreport r
+              WHERE r.status = 'approved' AND r.period BETWEEN %s AND %s AND r.facility_id IN
+                  (SELECT facility_id FROM facilities_networkmembership WHERE network_id = %s))
+        GROUP BY 1, 2, 3"""
     network_floor_month = sql(
-        (raw_by.format(group="f.id", where=members), [end, end, k1_num, network.id]),
+        (raw_of_members, [end, end, k1_num, end, end, network.id]),
         (targets_by.format(group="f.id", where=members), [end, end, network.id]),
     )
     network_floor_24 = sql(
-        (raw_by.format(group="f.id", where=members), [first24, end, key_elements, network.id]),
+        (raw_of_members, [first24, end, key_elements, first24, end, network.id]),
         (targets_by.format(group="f.id", where=members), [first24, end, network.id]),
     )
 
