@@ -414,6 +414,94 @@ def _overview_cell(cell, href, words):
     )
 
 
+@register.simple_tag(takes_context=True)
+def comparison_row(context, row, indicator):
+    """One row of the compare page's table (``selectors.compare.ComparisonRow``): the
+    area (a district's own funnel, or a facility's trend), value, numerator, denominator,
+    the 95 % Wilson interval and where the row falls in the funnel. (A national funnel
+    lists 514 districts.)"""
+    words = _comparison_words(get_language())
+    if row.query:
+        href = dash_url(
+            context,
+            "indicators:compare",
+            indicator.code,
+            area=row.query,
+            keep="include_submitted period span overdispersion",
+        )
+    else:
+        href = dash_url(
+            context,
+            "indicators:trend",
+            indicator.code,
+            area="",
+            facility=row.code,
+            keep="include_submitted",
+        )
+    value = row.value
+    above_100 = row.above_100
+    shown = indicator_cell(value)
+    if above_100:
+        shown = format_html("{}{}", shown, words["sasaran_flag"])
+    if value.has_data:
+        numerator = intcomma(value.numerator)
+        denominator = intcomma(floatformat(value.denominator, 0))
+    else:
+        numerator = denominator = "–"
+    if row.interval:
+        interval = format_html(
+            "{}–{}", floatformat(row.interval[0], 1), floatformat(row.interval[1], 1)
+        )
+    else:
+        interval = "–"
+    flag = words["flags"].get(row.flag, "–")
+    if above_100:
+        flag = format_html("{}{}", flag, words["over_100"])
+    return format_html(
+        '<tr data-{}="{}" data-flag="{}"><th scope="row" class="fw-normal"><a href="{}">{}</a>'
+        '</th><td class="num">{}</td><td class="num">{}</td><td class="num">{}</td>'
+        '<td class="num text-nowrap">{}</td><td class="small">{}</td></tr>',
+        row.level,
+        row.code,
+        row.flag,
+        href,
+        row.name,
+        shown,
+        numerator,
+        denominator,
+        interval,
+        flag,
+    )
+
+
+@functools.lru_cache(maxsize=16)
+def _comparison_words(_language: str) -> dict:
+    """The fixed words of a compare table row in a language."""
+    outside = '<span class="funnel-outside">{}</span>'
+    return {
+        "sasaran_flag": format_html(
+            ' <span class="flag-sasaran" title="{}">!</span>',
+            # xgettext:no-python-format
+            _("Above 100%: the catchment target (sasaran) is probably too low"),
+        ),
+        "over_100": format_html(
+            '<span class="d-block text-warning-emphasis" data-testid="over-100">{}</span>',
+            _("target population probably too low"),
+        ),
+        "flags": {
+            # xgettext:no-python-format
+            "above_998": format_html(outside, _("above 99.8%")),
+            # xgettext:no-python-format
+            "below_998": format_html(outside, _("below 99.8%")),
+            # xgettext:no-python-format
+            "above_95": conditional_escape(_("above 95%")),
+            # xgettext:no-python-format
+            "below_95": conditional_escape(_("below 95%")),
+            "inside": conditional_escape(_("inside")),
+        },
+    }
+
+
 _SIGNAL_ICONS = {
     "outside_limits": mark_safe(
         '<svg width="10" height="10" viewBox="0 0 12 12" aria-hidden="true">'

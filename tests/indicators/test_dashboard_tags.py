@@ -10,6 +10,7 @@ from django.utils import translation
 
 from indicators import charts
 from indicators.models import Indicator
+from indicators.selectors.compare import ComparisonRow
 from indicators.selectors.overview import OverviewCell, OverviewRow
 from indicators.selectors.values import ReportingRates, make_value, no_value
 from indicators.templatetags import dashboards
@@ -146,3 +147,65 @@ class SeriesRowTests(SimpleTestCase):
         html = self.point(small_number=True, not_due=True)
         self.assertIn('82,3 <span class="small-number"', html)
         self.assertIn('18/19 <span class="badge', html)
+
+
+class ComparisonRowTests(SimpleTestCase):
+    def setUp(self):
+        self.indicator = Indicator(
+            pk=1,
+            code="K1_COV",
+            factor=100,
+            direction=Indicator.Direction.UP,
+            target=None,
+            denominator_target="pregnant",
+        )
+        request = RequestFactory().get("/dashboards/compare/K1_COV/?period=quarter&q=x")
+        self.context = Context({"request": request})
+
+    def render(self, row, language="id"):
+        with translation.override(language):
+            return str(dashboards.comparison_row(self.context, row, self.indicator))
+
+    def test_a_district_row_opens_its_own_funnel_keeping_the_period(self):
+        row = ComparisonRow(
+            id=1,
+            code="17.06",
+            name="Kabupaten Mukomuko",
+            value=make_value(self.indicator, 1234, Decimal("1500.4")),
+            interval=(79.1, 84.9),
+            flag="below_998",
+            level="district",
+        )
+        html = self.render(row)
+        self.assertIn('<tr data-district="17.06" data-flag="below_998">', html)
+        self.assertIn('href="/dashboards/compare/K1_COV/?district=17.06&amp;period=quarter"', html)
+        cells = ["82,2", "1.234", "1.500", "79,1–84,9"]
+        self.assertIn(
+            "".join(f'<td class="num{" text-nowrap" if "–" in c else ""}">{c}</td>' for c in cells),
+            html,
+        )
+        self.assertIn('<span class="funnel-outside">di bawah 99,8%</span>', html)
+        self.assertIn("below 99.8%", self.render(row, "en"))
+
+    def test_a_facility_above_100_percent_is_flagged_and_links_its_trend(self):
+        row = ComparisonRow(
+            id=2,
+            code="P1706001",
+            name="Puskesmas <Lubuk Pinang>",
+            value=make_value(self.indicator, 60, Decimal(50)),
+            interval=None,
+            flag="above_95",
+        )
+        html = self.render(row)
+        self.assertIn('href="/dashboards/trend/K1_COV/?facility=P1706001">Puskesmas &lt;', html)
+        self.assertIn('120,0 <span class="flag-sasaran" title="Di atas 100%: sasaran', html)
+        self.assertIn('di atas 95%<span class="d-block text-warning-emphasis"', html)
+
+    def test_a_row_without_data_shows_dashes(self):
+        row = ComparisonRow(
+            id=3, code="P1", name="P", value=no_value(self.indicator), interval=None, flag=""
+        )
+        html = self.render(row)
+        # value, numerator, denominator, interval and funnel: a dash each, never a zero
+        self.assertEqual(html.count(">–<"), 5)
+        self.assertIn('<td class="small">–</td>', html)
