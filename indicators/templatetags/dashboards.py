@@ -275,30 +275,50 @@ def rate(cell, bare=False):
     IndicatorValue, ``cell.interval`` its 95 % Wilson interval or None): "–" without data,
     "n/0" for a zero denominator, counts for small numbers, else one decimal and (unless
     ``bare``) the interval."""
+    return _rate_html(_rate_spec(cell), bare, get_language())
+
+
+def _rate_spec(cell) -> tuple:
+    """Everything a rate cell shows, as plain values (the key of :func:`_rate_html`)."""
     value = cell.value
-    if not value.has_data:
+    return (
+        value.has_data,
+        value.numerator,
+        value.denominator,
+        value.value,
+        value.show_counts,
+        tuple(cell.interval) if cell.interval else None,
+    )
+
+
+# A page seen again renders the same rates and rows: memoised on the plain values they
+# show and the language (a national stunting page has 552 rows, 2,200 rates).
+@functools.lru_cache(maxsize=20_000)
+def _rate_html(spec: tuple, bare: bool, _language: str):
+    has_data, numerator, denominator, value, show_counts, interval = spec
+    if not has_data:
         return _no_data()
-    if value.value is None:
+    if value is None:
         return format_html(
             '<span class="text-muted" title="{}" data-counts>{}/0</span>',
             _("Denominator 0: no rate"),
-            intcomma(value.numerator),
+            intcomma(numerator),
         )
-    if value.show_counts:
+    if show_counts:
         return format_html(
             '<span class="small-number" title="{}" data-counts>{}/{}</span>',
             _("Too few cases for a stable rate: counts shown"),
-            intcomma(value.numerator),
-            intcomma(floatformat(value.denominator, 0)),
+            intcomma(numerator),
+            intcomma(floatformat(denominator, 0)),
         )
-    if cell.interval and not bare:
+    if interval and not bare:
         return format_html(
             '{}<span class="interval">{}–{}</span>',
-            floatformat(value.value, 1),
-            floatformat(cell.interval[0], 1),
-            floatformat(cell.interval[1], 1),
+            floatformat(value, 1),
+            floatformat(interval[0], 1),
+            floatformat(interval[1], 1),
         )
-    return floatformat(value.value, 1)
+    return floatformat(value, 1)
 
 
 @register.simple_tag(takes_context=True)
@@ -604,29 +624,44 @@ def nutrition_row(context, row, parent, columns):
     (a drill-down link when the row ``links``), the parent area when ``parent`` is set,
     children measured, and cases and rate of each nutrition indicator; one cell saying
     there was no report when the area has no data (``columns`` wide)."""
+    href = None
     if row.links:
-        name = format_html(
-            '<a href="{}">{}</a>',
-            dash_url(
-                context, "indicators:stunting", area=row.query, keep=context.get("page_keep", "")
-            ),
-            row.name,
+        href = dash_url(
+            context, "indicators:stunting", area=row.query, keep=context.get("page_keep", "")
         )
+    spec = (
+        row.code,
+        row.name,
+        href,
+        row.parent if parent else None,
+        bool(parent),
+        columns,
+        row.measured,
+        tuple((cell.indicator.code, _rate_spec(cell)) for cell in row.cells),
+    )
+    return _nutrition_row_html(spec, get_language())
+
+
+@functools.lru_cache(maxsize=4096)
+def _nutrition_row_html(spec: tuple, language: str):
+    code, name, href, parent_name, parent, columns, measured, cells_spec = spec
+    if href is not None:
+        name = format_html('<a href="{}">{}</a>', href, name)
     else:
-        name = conditional_escape(row.name)
+        name = conditional_escape(name)
     cells = [format_html('<th scope="row" class="fw-normal">{}</th>', name)]
     if parent:
-        cells.append(format_html("<td>{}</td>", row.parent))
-    if row.cells[0].value.has_data:
-        cells.append(format_html('<td class="num">{}</td>', intcomma(floatformat(row.measured, 0))))
-        for cell in row.cells:
+        cells.append(format_html("<td>{}</td>", parent_name))
+    if cells_spec[0][1][0]:  # the first indicator has data: the area reported
+        cells.append(format_html('<td class="num">{}</td>', intcomma(floatformat(measured, 0))))
+        for indicator_code, rate_spec in cells_spec:
             cells.append(
                 format_html(
                     '<td class="num ind-group">{}</td>'
                     '<td class="num rate" data-indicator="{}">{}</td>',
-                    intcomma(cell.value.numerator),
-                    cell.indicator.code,
-                    rate(cell),
+                    intcomma(rate_spec[1]),
+                    indicator_code,
+                    _rate_html(rate_spec, False, language),
                 )
             )
     else:
@@ -637,4 +672,4 @@ def nutrition_row(context, row, parent, columns):
                 _("no report in the period"),
             )
         )
-    return format_html('<tr data-area="{}">{}</tr>', row.code, mark_safe("".join(cells)))
+    return format_html('<tr data-area="{}">{}</tr>', code, mark_safe("".join(cells)))

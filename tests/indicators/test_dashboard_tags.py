@@ -12,7 +12,8 @@ from indicators import charts
 from indicators.models import Indicator
 from indicators.selectors.compare import ComparisonRow
 from indicators.selectors.overview import OverviewCell, OverviewRow
-from indicators.selectors.values import ReportingRates, make_value, no_value
+from indicators.selectors.stunting import NutritionRow
+from indicators.selectors.values import RateCell, ReportingRates, make_value, no_value
 from indicators.templatetags import dashboards
 
 
@@ -209,3 +210,44 @@ class ComparisonRowTests(SimpleTestCase):
         # value, numerator, denominator, interval and funnel: a dash each, never a zero
         self.assertEqual(html.count(">–<"), 5)
         self.assertIn('<td class="small">–</td>', html)
+
+
+class NutritionRowTests(SimpleTestCase):
+    """The rows are memoised on the plain values they show: a change of any count, of the
+    language or of the link gives a row of its own."""
+
+    def setUp(self):
+        self.indicator = Indicator(pk=7, code="STUNTING_PREV", factor=100, target=None)
+        self.context = Context({"request": RequestFactory().get("/dashboards/stunting/")})
+
+    def row(self, cases, measured=400, level="district"):
+        value = make_value(self.indicator, cases, Decimal(measured))
+        cell = RateCell(value=value, interval=(18.1, 26.3), method="wilson")
+        return NutritionRow(
+            id=1, code="17.06", name="Kab. Mukomuko", level=level, parent="Bengkulu", cells=[cell]
+        )
+
+    def render(self, row, language="id", parent=True):
+        with translation.override(language):
+            return str(dashboards.nutrition_row(self.context, row, parent, 3))
+
+    def test_a_row_shows_its_counts_rate_and_interval(self):
+        html = self.render(self.row(88))
+        self.assertIn('href="/dashboards/stunting/?district=17.06">Kab. Mukomuko</a>', html)
+        self.assertIn('<td>Bengkulu</td><td class="num">400</td>', html)
+        self.assertIn('data-indicator="STUNTING_PREV">22,0<span class="interval">18,1–26,3', html)
+
+    def test_every_input_is_part_of_the_memo_key(self):
+        first = self.render(self.row(88))
+        self.assertEqual(self.render(self.row(88)), first)
+        self.assertIn("22,3", self.render(self.row(89)))  # one more case
+        self.assertIn("22.0", self.render(self.row(88), language="en"))
+        self.assertNotIn("Bengkulu", self.render(self.row(88), parent=False))
+        facility = self.render(self.row(88, level="facility"))
+        self.assertNotIn("<a ", facility)  # a facility has no stunting page of its own
+
+    def test_an_area_without_reports_says_so_across_the_columns(self):
+        row = self.row(0)
+        row.cells = [RateCell(value=no_value(self.indicator), interval=None, method="wilson")]
+        html = self.render(row)
+        self.assertIn('colspan="3">tidak ada laporan pada periode ini</td>', html)
