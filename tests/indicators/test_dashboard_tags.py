@@ -250,4 +250,4 @@ class NutritionRowTests(SimpleTestCase):
         row = self.row(0)
         row.cells = [RateCell(value=no_value(self.indicator), interval=None, method="wilson")]
         html = self.render(row)
-        self.assertIn('colspan="3">tidak ada laporan pada periode ini</td>', html)
+        self.assertIn('colspan="3">tidak ada laporan dalam periode ini</td>', html)
