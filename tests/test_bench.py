@@ -84,10 +84,10 @@ class LoadRunConfigurationTest(SimpleTestCase):
 
         flags = load.dockerfile_flags().split()
         options = dict(zip(flags[::2], flags[1::2], strict=False))
-        # threads keep both cores busy while pages wait on PostgreSQL, and keep-alive
-        # (which sync workers ignore) outlasts the users' think time
-        self.assertEqual(options["--worker-class"], "gthread")
-        self.assertGreater(int(options["--keep-alive"]), load.THINK[1])
+        # sync workers take a connection only when free (requests go to an idle worker)
+        # and close it after each response, so no client reuses a closing connection
+        self.assertEqual(options["--worker-class"], "sync")
+        self.assertNotIn("--keep-alive", options)  # sync workers ignore it
         self.assertNotIn("--bind", options)
         self.assertEqual(load.GUNICORN, load.dockerfile_flags())
 

@@ -72,8 +72,8 @@ class SettingsTests(SimpleTestCase):
         self.assertEqual(command[:2], ["gunicorn", "qi_portal.wsgi:application"])
         options = dict(zip(command[2::2], command[3::2], strict=False))
         self.assertEqual(
-            {k: options.get(k) for k in ("--limit-request-line", "--keep-alive")},
-            {"--limit-request-line": "4094", "--keep-alive": "10"},
+            {k: options.get(k) for k in ("--limit-request-line", "--worker-class")},
+            {"--limit-request-line": "4094", "--worker-class": "sync"},
         )
         self.assertIn("--limit-request-field_size", options)
         # gunicorn itself reads them so (a misspelt flag would stop it)
@@ -89,6 +89,7 @@ class SettingsTests(SimpleTestCase):
         for name, value in [
             ("limit_request_line", "4094"),
             ("limit_request_field_size", "8190"),
-            ("keepalive", "10"),
+            ("worker_class", "sync"),
+            ("workers", "4"),
         ]:
             self.assertRegex(resolved, rf"(?m)^{name}\s+= {value}$")
