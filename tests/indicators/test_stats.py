@@ -6,6 +6,7 @@ a relative tolerance of 1e-5 unless stated.
 
 import dataclasses
 import math
+from decimal import Decimal
 from fractions import Fraction
 
 import pytest
@@ -622,3 +623,14 @@ def test_modified_z_scores_zero_mad_and_short_history():
     assert stats.is_outlier([1, 2, 3, None, 4, 5], 100) is None
     assert stats.is_outlier([1, 2, 3, 4, 5, 6], None) is None
     assert stats.is_outlier([1, 2, 3], 100, min_history=3) is True
+
+
+def test_exact_interval_is_memoised_on_its_counts():
+    stats._exact_interval.cache_clear()
+    first = stats.exact_interval(37, 48_211)
+    assert stats.exact_interval(37, 48_211) == first
+    assert stats.exact_interval(Decimal(37), Decimal(48_211)) == first  # the same counts
+    assert stats._exact_interval.cache_info().hits == 2
+    assert stats.exact_interval(38, 48_211) != first
+    with pytest.raises(ValueError):  # checked before the memo, every time
+        stats.exact_interval(48_212, 48_211)
