@@ -27,7 +27,12 @@ def dash_url(context, view, *args, area=None, keep="", **extra):
 
     ``{% dash_url "indicators:trend" "K6_COV" area=row.query keep="include_submitted" %}``
     """
-    request = context["request"]
+    url = view if view.startswith("/") else _reverse(view, args, get_script_prefix())
+    return url + _dash_query(context["request"], area=area, keep=keep, **extra)
+
+
+def _dash_query(request, *, area=None, keep="", **extra) -> str:
+    """The query string of :func:`dash_url` ("?…", or "" without parameters)."""
     params = {}
     if area is None:
         params.update({k: request.GET[k] for k in AREA_PARAMS if request.GET.get(k)})
@@ -35,8 +40,7 @@ def dash_url(context, view, *args, area=None, keep="", **extra):
         params.update(area)
     params.update({k: request.GET[k] for k in keep.split() if request.GET.get(k)})
     params.update({k: v for k, v in extra.items() if v not in (None, "", False)})
-    url = view if view.startswith("/") else _reverse(view, args, get_script_prefix())
-    return f"{url}?{urlencode(params)}" if params else url
+    return f"?{urlencode(params)}" if params else ""
 
 
 @functools.lru_cache(maxsize=4096)
@@ -355,18 +359,19 @@ def overview_row(context, row, end):
     else:
         received = "–"
     # the trend links of the row differ only by indicator: one query string for all
-    trend = dash_url(
-        context, "/", area=row.query, keep="include_submitted", end=end.strftime("%Y-%m")
+    query = _dash_query(
+        context["request"], area=row.query, keep="include_submitted", end=end.strftime("%Y-%m")
     )
-    query = trend[1:]
     prefix = get_script_prefix()
-    words = _cell_words(get_language())
+    language = get_language()
+    words = _cell_words(language)
     cells = mark_safe(
         "".join(
             _overview_cell(
                 cell,
                 f"{_reverse('indicators:trend', (cell.indicator.code,), prefix)}{query}",
                 words,
+                language,
             )
             for cell in row.cells
         )
@@ -395,16 +400,15 @@ def _cell_words(_language: str) -> dict:
             _PWS_BADGES["sasaran_low"][1],
             _PWS_BADGES["sasaran_low"][2],
         ),
-        "language": _language,
     }
 
 
-def _overview_cell(cell, href, words):
+def _overview_cell(cell, href, words, language):
     """One cell of the overview table (``selectors.overview.OverviewCell``): the value
     linking to its trend (``href``), the change arrow, "n of m reported" when reports are
     missing, the variation and assurance marks, and the PWS-KIA badge (or the warning that
     a coverage above 100 % means the target population is too low); ``words``: the
-    language's :func:`_cell_words`."""
+    ``language``'s :func:`_cell_words`."""
     partial = ""
     if cell.is_partial:
         partial = format_html(
@@ -416,7 +420,6 @@ def _overview_cell(cell, href, words):
                 "m": localize(cell.completeness.facilities_expected),
             },
         )
-    language = words["language"]
     if cell.over_100 and cell.pws != "sasaran_low":
         badge = words["over_100"]
     else:
@@ -582,24 +585,19 @@ def series_row(point):
                 _("Too few cases for a stable rate"),
             )
     limits = [floatformat(point.get(k), 1) or "–" for k in ("centre", "lcl", "ucl")]
-    if "signals" in point:
-        signal = mark_safe(
-            "".join(
-                format_html(
-                    "<div>{} {}</div>",
-                    _SIGNAL_ICONS["outside_limits" if s["rule"] == "outside_limits" else "run"],
-                    s["text"],
-                )
-                for s in point["signals"]
-                if s["rule"] != "few_crossings"
+    # every point lists the signals covering it (``charts.build_series``); few crossings
+    # concern the whole chart, not a month
+    signal = mark_safe(
+        "".join(
+            format_html(
+                "<div>{} {}</div>",
+                _SIGNAL_ICONS["outside_limits" if s["rule"] == "outside_limits" else "run"],
+                s["text"],
             )
+            for s in point["signals"]
+            if s["rule"] != "few_crossings"
         )
-    elif point.get("special_cause"):
-        signal = _("outside the limits")
-    elif point.get("run_signal"):
-        signal = _("part of a run")
-    else:
-        signal = ""
+    )
     return format_html(
         '<tr data-period="{}"{} class="{}"><td class="text-nowrap">{}</td>'
         '<td class="num text-nowrap" data-testid="reports">{}</td><td class="num">{}</td>'
@@ -633,8 +631,7 @@ def nutrition_row(context, row, parent, columns):
         row.code,
         row.name,
         href,
-        row.parent if parent else None,
-        bool(parent),
+        row.parent if parent else None,  # None: no parent column
         columns,
         row.measured,
         tuple((cell.indicator.code, _rate_spec(cell)) for cell in row.cells),
@@ -644,13 +641,13 @@ def nutrition_row(context, row, parent, columns):
 
 @functools.lru_cache(maxsize=4096)
 def _nutrition_row_html(spec: tuple, language: str):
-    code, name, href, parent_name, parent, columns, measured, cells_spec = spec
+    code, name, href, parent_name, columns, measured, cells_spec = spec
     if href is not None:
         name = format_html('<a href="{}">{}</a>', href, name)
     else:
         name = conditional_escape(name)
     cells = [format_html('<th scope="row" class="fw-normal">{}</th>', name)]
-    if parent:
+    if parent_name is not None:
         cells.append(format_html("<td>{}</td>", parent_name))
     if cells_spec[0][1][0]:  # the first indicator has data: the area reported
         cells.append(format_html('<td class="num">{}</td>', intcomma(floatformat(measured, 0))))
