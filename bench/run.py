@@ -694,9 +694,8 @@ def main(argv=None) -> None:
     from bench.generate import _setup_django
 
     _setup_django(None)
-    from qi_portal.wsgi import tune_gc
-
-    tune_gc()  # as gunicorn's workers run (qi_portal/wsgi.py)
+    # the worker's start-up: importing the WSGI module runs its tune_gc(), as in gunicorn
+    import qi_portal.wsgi  # noqa: F401
     from facilities.models import Facility
 
     if args.generate or not Facility.objects.exists():  # an empty database: the tiny scale
