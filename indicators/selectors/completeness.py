@@ -179,7 +179,9 @@ def reporting_rates(
     reports = expected_reports(reports)
     in_time = submitted_in_time()
     group = [report_path, "period", "facility__district__report_due_day"]
-    counted: dict = defaultdict(ReportingRates)
+    # (received, on time, approved, included) per (area, month); a month not yet due
+    # counts its reports as included only
+    counted: dict = {}
     # is_due per (month, due day), asked once per facility group and month otherwise
     due = functools.lru_cache(maxsize=None)(lambda month, day: is_due(month, day, today))
     if rolled is not None:
@@ -197,42 +199,54 @@ def reporting_rates(
         )
     for row in report_rows:
         key = (row[report_path] if report_path else None, row["period"])
-        if not due(row["period"], row["facility__district__report_due_day"]):
-            counted[key].add(ReportingRates(included=row["included"]))
-            continue
-        counted[key].add(
-            ReportingRates(
-                received=row["received"],
-                on_time=row["on_time"],
-                approved=row["approved"],
-                included=row["included"],
-            )
-        )
+        sums = counted.setdefault(key, [0, 0, 0, 0])
+        sums[3] += row["included"]
+        if due(row["period"], row["facility__district__report_due_day"]):
+            sums[0] += row["received"]
+            sums[1] += row["on_time"]
+            sums[2] += row["approved"]
 
     groups = {None} if group_by is None else {k[0] for k in counted} | set(expected_rows)
+    nothing = (0, 0, 0, 0)
     result = {}
     for group_id in groups:
-        monthly = []
-        for month in months:
-            rates = ReportingRates()
-            for row in expected_rows.get(group_id, ()):
-                if not is_expected(
-                    month,
-                    active=row["active"],
-                    reporting_start=row["reporting_start"],
-                    reporting_end=row["reporting_end"],
-                ) or not member_in_month(
-                    month, row.get("memberships__joined"), row.get("memberships__left")
+        # facility-months expected, due and not yet due, per month of ``months``
+        expected, not_due = [0] * len(months), [0] * len(months)
+        for row in expected_rows.get(group_id, ()):
+            active, start_date = row["active"], row["reporting_start"]
+            end_date, day, n = row["reporting_end"], row["district__report_due_day"], row["n"]
+            joined, left = row.get("memberships__joined"), row.get("memberships__left")
+            scope = row.get("scope_until")
+            for index, month in enumerate(months):
+                if (
+                    not is_expected(
+                        month, active=active, reporting_start=start_date, reporting_end=end_date
+                    )
+                    or not member_in_month(month, joined, left)
+                    or (scope is not None and month > scope)
                 ):
                     continue
-                if row.get("scope_until") is not None and month > row["scope_until"]:
-                    continue
-                if due(month, row["district__report_due_day"]):
-                    rates.expected += row["n"]
+                if due(month, day):
+                    expected[index] += n
                 else:
-                    rates.not_due += row["n"]
-            rates.add(counted.get((group_id, month), ReportingRates()))
-            monthly.append(rates)
+                    not_due[index] += n
+        monthly = []
+        for index, month in enumerate(months):
+            received, on_time, approved, included = counted.get((group_id, month), nothing)
+            monthly.append(
+                ReportingRates(
+                    expected=expected[index],
+                    received=received,
+                    on_time=on_time,
+                    approved=approved,
+                    not_due=not_due[index],
+                    included=included,
+                )
+            )
+        if granularity == MONTH:  # a bucket per month: the month's rates as they are
+            for month, rates in zip(months, monthly, strict=True):
+                result[(month,) if group_by is None else (group_id, month)] = rates
+            continue
         for key, chunk in buckets(months, monthly, granularity, start):
             total = ReportingRates()
             for rates in chunk:

@@ -14,6 +14,7 @@ rollups instead of the values (:mod:`.rollups`).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -413,14 +414,20 @@ def _month_sums(plan, row, targets) -> dict[int, tuple[bool, int, Decimal | None
     for pk, kind, fraction, numerator_key, denominator_key in plan:
         if kind:
             annual = targets.get(kind)
-            denominator = None if annual is None else Decimal(annual) * fraction / 12
+            denominator = None if annual is None else _monthly_target(annual, fraction)
         else:
-            denominator = Decimal(row.get(denominator_key) or 0) if row else None
+            denominator = None if row is None else Decimal(row.get(denominator_key) or 0)
         if row is None:  # nothing reported this month: no value, not zero
             out[pk] = (False, 0, denominator)
         else:
             out[pk] = (True, row.get(numerator_key) or 0, denominator)
     return out
+
+
+@functools.lru_cache(maxsize=4096, typed=True)
+def _monthly_target(annual, fraction: Decimal) -> Decimal:
+    """A month's share of an annual target sum: the same few sums recur every month."""
+    return Decimal(annual) * fraction / 12
 
 
 def _value_sums(*, indicators, facilities, start, end, group_by, statuses, network, targets):
@@ -480,7 +487,13 @@ def _target_sums(*, indicators, facilities, start, end, group_by, statuses, netw
         statuses=statuses,
         network=network,
         status_field="status",
-    ).filter(facility__targets__year=ExtractYear("period"))
+    ).filter(
+        # the target of the report's year; the bounds let the database read only the
+        # targets of the years shown (a facility holds one per year of its history)
+        facility__targets__year=ExtractYear("period"),
+        facility__targets__year__gte=start.year,
+        facility__targets__year__lte=end.year,
+    )
     rows = (
         rows.values(*group)
         .annotate(**{kind: Sum(f"facility__targets__{kind}") for kind in kinds})

@@ -85,19 +85,25 @@ def _no_data():
 def indicator_cell(cell):
     """A value as the tables show it: "–" without data, "n of d" for small numbers (too
     few cases for a stable rate), else one decimal."""
-    if cell.value is None:
+    return _value_html(_value_spec(cell))
+
+
+def _value_html(spec: tuple):
+    """:func:`indicator_cell` of a :func:`_value_spec`."""
+    (value, _t), (numerator, _tn), (denominator, _td), show_counts = spec
+    if value is None:
         return _no_data()
-    if cell.show_counts:
+    if show_counts:
         counts = _("%(n)s of %(d)s") % {
-            "n": conditional_escape(localize(cell.numerator)),
-            "d": floatformat(cell.denominator, 0),
+            "n": conditional_escape(localize(numerator)),
+            "d": floatformat(denominator, 0),
         }
         return format_html(
             '<span class="small-number" title="{}">{}</span>',
             _("Too few cases for a stable rate: counts shown"),
             mark_safe(counts),
         )
-    return floatformat(cell.value, 1)
+    return floatformat(value, 1)
 
 
 _VARIATION_MARKS = {
@@ -329,9 +335,8 @@ def _rate_html(spec: tuple, bare: bool, _language: str):
 def overview_row(context, row, end):
     """One area's row of the overview table (``selectors.overview.OverviewRow``): the area
     (a link to the facility, or a drill-down), its reports received and one
-    cell per indicator (:func:`_overview_cell`). What the cells of a row share (the link's
-    query, the language's words) is built once per row: an 80-facility network has 560
-    cells."""
+    cell per indicator (:func:`_overview_cell`). The cells of a row share the trend link's
+    query string, built once per row: an 80-facility network has 560 cells."""
     if row.level == "facility":
         name = format_html(
             '<a href="{}">{}</a>',
@@ -364,13 +369,11 @@ def overview_row(context, row, end):
     )
     prefix = get_script_prefix()
     language = get_language()
-    words = _cell_words(language)
     cells = mark_safe(
         "".join(
             _overview_cell(
                 cell,
                 f"{_reverse('indicators:trend', (cell.indicator.code,), prefix)}{query}",
-                words,
                 language,
             )
             for cell in row.cells
@@ -403,36 +406,64 @@ def _cell_words(_language: str) -> dict:
     }
 
 
-def _overview_cell(cell, href, words, language):
-    """One cell of the overview table (``selectors.overview.OverviewCell``): the value
-    linking to its trend (``href``), the change arrow, "n of m reported" when reports are
-    missing, the variation and assurance marks, and the PWS-KIA badge (or the warning that
-    a coverage above 100 % means the target population is too low); ``words``: the
-    ``language``'s :func:`_cell_words`."""
+def _overview_cell(cell, href, language):
+    """One cell of the overview table (``selectors.overview.OverviewCell``) linking to its
+    trend (``href``): :func:`_overview_cell_html` of the plain values the cell shows."""
+    current, completeness = cell.current, cell.completeness
+    return _overview_cell_html(
+        (
+            cell.indicator.code,
+            href,
+            _value_spec(current),
+            cell.change,
+            cell.change_is_better,
+            (completeness.included, completeness.facilities_expected) if cell.is_partial else None,
+            cell.marks,
+            cell.pws,
+            cell.over_100,
+        ),
+        language,
+    )
+
+
+def _value_spec(value) -> tuple:
+    """What :func:`indicator_cell` shows of a value, as plain values with their types (1,
+    1.0 and Decimal(1) are one key to a dict but format differently)."""
+    return tuple((x, type(x)) for x in (value.value, value.numerator, value.denominator)) + (
+        value.show_counts,
+    )
+
+
+# An overview seen again renders the same cells (560 for an 80-facility network): memoised
+# on the plain values a cell shows, its link and the language.
+@functools.lru_cache(maxsize=20_000)
+def _overview_cell_html(spec: tuple, language: str):
+    """The value linking to its trend, the change arrow, "n of m reported" when reports
+    are missing, the variation and assurance marks, and the PWS-KIA badge (or the warning
+    that a coverage above 100 % means the target population is too low)."""
+    code, href, value, change, better, partial_counts, marks, pws, over_100 = spec
+    words = _cell_words(language)
     partial = ""
-    if cell.is_partial:
+    if partial_counts is not None:
         partial = format_html(
             '<div class="small text-muted partial" data-testid="partial" title="{}">{}</div>',
             words["partial"],
             words["reported"]
-            % {
-                "n": localize(cell.completeness.included),
-                "m": localize(cell.completeness.facilities_expected),
-            },
+            % {"n": localize(partial_counts[0]), "m": localize(partial_counts[1])},
         )
-    if cell.over_100 and cell.pws != "sasaran_low":
+    if over_100 and pws != "sasaran_low":
         badge = words["over_100"]
     else:
-        badge = _pws_badge_html(cell.pws, language)
+        badge = _pws_badge_html(pws, language)
     return format_html(
         '<td class="num cell" data-indicator="{}"><a class="cell-value" href="{}">{}</a>{}{}'
         '<div class="cell-marks">{}{}</div></td>',
-        cell.indicator.code,
+        code,
         href,
-        indicator_cell(cell.current),
-        _arrow_html(cell.change, cell.change_is_better, language),
+        _value_html(value),
+        _arrow_html(change, better, language),
         partial,
-        _marks_html(cell.marks, language),
+        _marks_html(marks, language),
         badge,
     )
 

@@ -1,6 +1,7 @@
 """The overview row tag and the memoised number formatting (templatetags/dashboards.py)."""
 
 import datetime as dt
+from dataclasses import replace
 from decimal import Decimal
 
 from django.template import Context
@@ -92,6 +93,36 @@ class OverviewRowTests(SimpleTestCase):
         )
         self.assertNotIn('data-testid="partial"', html)
         self.assertIn("90,0", html)
+
+    def test_every_input_of_a_cell_is_part_of_the_memo_key(self):
+        rates = ReportingRates(expected=4, received=3, included=3)
+        first = self.render(self.row("facility", "P1706001", rates))
+        self.assertEqual(self.render(self.row("facility", "P1706001", rates)), first)
+        # the trend link (another facility), the counts of reports, the value, the marks,
+        # the PWS status and the language each change the cell
+        self.assertIn("?facility=P1706002&", self.render(self.row("facility", "P1706002", rates)))
+        fewer = ReportingRates(expected=4, received=2, included=2)
+        self.assertIn("2 dari 4", self.render(self.row("facility", "P1706001", fewer)))
+        row = self.row("facility", "P1706001", rates)
+        row.cells = [replace(row.cells[0], current=make_value(self.indicator, 46, Decimal(50)))]
+        self.assertIn("92,0", self.render(row))
+        row.cells = [replace(row.cells[0], pws="jelek")]
+        self.assertIn('data-pws-status="jelek"', self.render(row))
+        marks = replace(charts.NOT_JUDGED, variation="common_cause", chart="p")
+        row.cells = [replace(row.cells[0], marks=marks)]
+        self.assertIn('data-mark="common"', self.render(row))
+        context = Context({"request": self.request, "page_keep": "include_submitted"})
+        with translation.override("en"):
+            english = str(dashboards.overview_row(context, row, dt.date(2025, 6, 1)))
+        self.assertIn("3 of 4", english)
+
+    def test_a_value_keys_its_type_as_well(self):
+        # 1, 1.0 and Decimal(1) are one dict key but floatformat writes them differently
+        specs = {
+            dashboards._value_spec(make_value(self.indicator, n, Decimal(50)))
+            for n in (45, 45.0, Decimal(45))
+        }
+        self.assertEqual(len(specs), 3)
 
 
 class SeriesRowTests(SimpleTestCase):

@@ -515,3 +515,15 @@ class ValueSumSqlTests(WorldMixin, TestCase):
         )
         self.assertRegex(where, r'U0\."id" = ' + str(self.pkm_lubuk_pinang.pk))
         self.assertNotIn("catchmenttarget", sql)  # no coverage indicator: no target join
+
+    def test_the_target_sums_read_the_targets_of_the_years_shown(self):
+        facilities = Facility.objects.filter(district=self.mukomuko)
+        indicators = indicators_with_elements(Indicator.objects.filter(code="K1_COV"))
+        with CaptureQueriesContext(connection) as queries:
+            monthly_sums(
+                indicators=indicators, facilities=facilities, start=MONTHS[0], end=MONTHS[-1]
+            )
+        (sql,) = [q["sql"] for q in queries if 'FROM "indicators_monthlyreport"' in q["sql"][:400]]
+        self.assertIn(f'"facilities_catchmenttarget"."year" >= {MONTHS[0].year}', sql)
+        self.assertIn(f'"facilities_catchmenttarget"."year" <= {MONTHS[-1].year}', sql)
+        self.assertEqual(sql.count('JOIN "facilities_catchmenttarget"'), 1)  # one join
