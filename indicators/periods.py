@@ -8,10 +8,12 @@ before it, and label months in the user's language; all of that is defined here 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass
 
 from django.utils.formats import date_format
+from django.utils.translation import get_language
 
 _PERIOD_RE = re.compile(r"^(\d{4})-(\d{2})$")
 
@@ -139,6 +141,12 @@ def buckets(months, monthly, granularity, start):
 
 def month_label(month: dt.date, *, short: bool = False) -> str:
     """ "Maret 2025" (localised), or "Mar 2025" for chart axes with ``short``."""
+    return _month_label(month, short, get_language())
+
+
+@functools.lru_cache(maxsize=4096)
+def _month_label(month: dt.date, short: bool, _language: str) -> str:
+    # memoised per language: a 120-month trend labels each month three times
     return date_format(month, "M Y" if short else "YEAR_MONTH_FORMAT")
 
 

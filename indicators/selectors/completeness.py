@@ -168,35 +168,34 @@ def reporting_rates(
     rolled = _rolled_report_counts(
         districts, first, end, group_by, statuses, network=network, scope_until=scope_until
     )
-    report_path = group_path(group_by, via_facility=True)
-    reports = in_scope(
-        MonthlyReport.objects.filter(period__gte=first, period__lte=end),
-        facilities=facilities,
-        statuses=MonthlyReport.Status.values,
-        network=network,
-        status_field="status",
-    )
-    reports = expected_reports(reports)
-    in_time = submitted_in_time()
-    group = [report_path, "period", "facility__district__report_due_day"]
-    # (received, on time, approved, included) per (area, month); a month not yet due
-    # counts its reports as included only
-    counted: dict = {}
-    # is_due per (month, due day), asked once per facility group and month otherwise
-    due = functools.lru_cache(maxsize=None)(lambda month, day: is_due(month, day, today))
     if rolled is not None:
         report_path, report_rows = "area", rolled
     else:
+        report_path = group_path(group_by, via_facility=True)
+        reports = in_scope(
+            MonthlyReport.objects.filter(period__gte=first, period__lte=end),
+            facilities=facilities,
+            statuses=MonthlyReport.Status.values,
+            network=network,
+            status_field="status",
+        )
+        group = [report_path, "period", "facility__district__report_due_day"]
         report_rows = (
-            reports.values(*[g for g in group if g])
+            expected_reports(reports)
+            .values(*[g for g in group if g])
             .annotate(
                 received=Count("id", filter=Q(first_submitted_at__isnull=False)),
-                on_time=Count("id", filter=in_time),
+                on_time=Count("id", filter=submitted_in_time()),
                 approved=Count("id", filter=Q(status=MonthlyReport.Status.APPROVED)),
                 included=Count("id", filter=Q(status__in=list(statuses))),
             )
             .order_by()
         )
+    # (received, on time, approved, included) per (area, month); a month not yet due
+    # counts its reports as included only
+    counted: dict = {}
+    # is_due per (month, due day), asked once per facility group and month otherwise
+    due = functools.lru_cache(maxsize=None)(lambda month, day: is_due(month, day, today))
     for row in report_rows:
         key = (row[report_path] if report_path else None, row["period"])
         sums = counted.setdefault(key, [0, 0, 0, 0])
