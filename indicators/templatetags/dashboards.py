@@ -573,17 +573,56 @@ def series_row(point):
     """One month of a chart's data table (a point of ``charts.Series.to_json``): month,
     reports in the figure / expected, numerator, denominator, value, centre line, limits
     and the signals covering the point; an incomplete month is marked and greyed, a
-    judged point in a signal highlighted. (The trend page lists 120 months.)"""
-    incomplete = point["complete"] is False
-    value = point["value"]
+    judged point in a signal highlighted. (The trend page lists 120 months.)
+    :func:`_series_row_html` of the plain values the row shows."""
+    return _series_row_html(
+        (
+            point["period"],
+            point["label"],
+            point["complete"] is False,
+            bool(point.get("excluded")),
+            bool(point.get("special_cause") or point.get("run_signal")),
+            point.get("reported"),
+            point.get("expected"),
+            bool(point.get("not_due")),
+            bool(point.get("small_number")),
+            *(_typed(point.get(k)) for k in ("value", "numerator", "denominator")),
+            *(_typed(point.get(k)) for k in ("centre", "lcl", "ucl")),
+            tuple((s["rule"], s["text"]) for s in point["signals"]),
+        ),
+        get_language(),
+    )
+
+
+def _typed(number) -> tuple:
+    """A number with its type, for a memo key (1, 1.0 and Decimal(1) are one dict key but
+    format differently)."""
+    return number, type(number)
+
+
+# A trend seen again renders the same 120 months: memoised on the plain values of a row.
+@functools.lru_cache(maxsize=20_000)
+def _series_row_html(spec: tuple, _language: str):
+    (
+        period,
+        label,
+        incomplete,
+        excluded,
+        in_signal,
+        reported,
+        expected,
+        not_due,
+        small_number,
+        (value, _tv),
+        (numerator, _tn),
+        (denominator, _td),
+        *limit_values,
+        signals,
+    ) = spec
     classes = "low-n" if incomplete else ""
-    if (
-        not point.get("excluded")
-        and value is not None
-        and (point.get("special_cause") or point.get("run_signal"))
-    ):
+    if not excluded and value is not None and in_signal:
         classes += " table-warning"
-    label = conditional_escape(point["label"])
+    label = conditional_escape(label)
     if incomplete:
         label = format_html(
             '{} <span title="{}" aria-hidden="true">○</span>'
@@ -592,41 +631,40 @@ def series_row(point):
             _("Incomplete month"),
             _("Incomplete month"),
         )
-    if point.get("reported") is not None and point.get("expected") is not None:
-        reports = format_html("{}/{}", intcomma(point["reported"]), intcomma(point["expected"]))
+    if reported is not None and expected is not None:
+        reports = format_html("{}/{}", intcomma(reported), intcomma(expected))
     else:
         reports = "–"
-    if point.get("not_due"):
+    if not_due:
         reports = format_html(
             '{} <span class="badge text-bg-light border fw-normal">{}</span>',
             reports,
             _("not yet due"),
         )
-    numerator = "–" if point["numerator"] is None else localize(point["numerator"])
-    denominator = point["denominator"]
+    numerator = "–" if numerator is None else localize(numerator)
     denominator = "–" if denominator is None else intcomma(floatformat(denominator, 0))
     if value is None:
         shown = "–"
     else:
         shown = floatformat(value, 1)
-        if point.get("small_number"):
+        if small_number:
             shown = format_html(
                 '{} <span class="small-number" title="{}">*</span>',
                 shown,
                 _("Too few cases for a stable rate"),
             )
-    limits = [floatformat(point.get(k), 1) or "–" for k in ("centre", "lcl", "ucl")]
+    limits = [floatformat(limit, 1) or "–" for limit, _type in limit_values]
     # every point lists the signals covering it (``charts.build_series``); few crossings
     # concern the whole chart, not a month
     signal = mark_safe(
         "".join(
             format_html(
                 "<div>{} {}</div>",
-                _SIGNAL_ICONS["outside_limits" if s["rule"] == "outside_limits" else "run"],
-                s["text"],
+                _SIGNAL_ICONS["outside_limits" if rule == "outside_limits" else "run"],
+                text,
             )
-            for s in point["signals"]
-            if s["rule"] != "few_crossings"
+            for rule, text in signals
+            if rule != "few_crossings"
         )
     )
     return format_html(
@@ -634,7 +672,7 @@ def series_row(point):
         '<td class="num text-nowrap" data-testid="reports">{}</td><td class="num">{}</td>'
         '<td class="num">{}</td><td class="num">{}</td><td class="num">{}</td>'
         '<td class="num">{}</td><td class="num">{}</td><td data-testid="signal">{}</td></tr>',
-        point["period"],
+        period,
         mark_safe(" data-incomplete") if incomplete else "",
         classes,
         label,

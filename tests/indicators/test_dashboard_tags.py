@@ -126,7 +126,7 @@ class OverviewRowTests(SimpleTestCase):
 
 
 class SeriesRowTests(SimpleTestCase):
-    def point(self, **changes):
+    def point(self, language="id", **changes):
         point = {
             "period": "2025-03",
             "label": "Maret 2025",
@@ -147,7 +147,7 @@ class SeriesRowTests(SimpleTestCase):
             "signals": [],
         }
         point.update(changes)
-        with translation.override("id"):
+        with translation.override(language):
             return str(dashboards.series_row(point))
 
     def test_a_complete_month(self):
@@ -179,6 +179,21 @@ class SeriesRowTests(SimpleTestCase):
         html = self.point(small_number=True, not_due=True)
         self.assertIn('82,3 <span class="small-number"', html)
         self.assertIn('18/19 <span class="badge', html)
+
+    def test_every_value_of_the_point_is_part_of_the_memo_key(self):
+        first = self.point()
+        self.assertEqual(self.point(), first)
+        self.assertIn('<td class="num">1.235</td>', self.point(numerator=1235))
+        self.assertIn('<td class="num">70,0</td>', self.point(centre=70.0))
+        self.assertIn('<td class="num">60,0</td>', self.point(lcl=60.0))
+        self.assertIn(
+            "Di luar batas", self.point(signals=[{"rule": "run", "text": "Di luar batas"}])
+        )
+        self.assertIn("belum jatuh tempo", self.point(not_due=True))
+        self.assertIn('<td class="num">1,234</td>', self.point(language="en"))
+        # a float and an integer of equal value are different keys: they show differently
+        self.assertIn('<td class="num">1.234,0</td>', self.point(numerator=1234.0))
+        self.assertIn('<td class="num">1.234</td>', self.point(numerator=1234))
 
 
 class ComparisonRowTests(SimpleTestCase):
