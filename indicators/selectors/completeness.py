@@ -156,7 +156,8 @@ def reporting_rates(
     if network is not None:
         rows = rows.filter(memberships__network=network)
         window += ["memberships__joined", "memberships__left"]
-    scope_until = month_scope_until(facilities)  # a coach: not after the facility left
+    # a coach: not after the facility left
+    scope_until = month_scope_until(facilities, network)
     if scope_until is not None:
         rows = rows.annotate(scope_until=scope_until)
         window.append("scope_until")

@@ -171,7 +171,9 @@ def in_scope(
         rows = rows.filter(
             member_month_filter(network, facility_ref="facility_id", period_ref="period")
         )
-    month_scope = month_scope_of(facilities, facility_ref="facility_id", period_ref="period")
+    month_scope = month_scope_of(
+        facilities, facility_ref="facility_id", period_ref="period", network=network
+    )
     if month_scope is not None:
         rows = rows.filter(month_scope)
     return rows

@@ -8,11 +8,18 @@ in every dashboard sum and the series API (``sums.in_scope``), whatever the area
 import datetime as dt
 import io
 
+from django.db import connection
 from django.test import TestCase
+from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
 from facilities.models import Facility, NetworkMembership
-from facilities.selectors import facility_month_visible, month_scope_q
+from facilities.selectors import (
+    facility_month_visible,
+    month_scope_of,
+    month_scope_q,
+    month_scope_until,
+)
 from indicators.excel import CODE_ROW, FIRST_DATA_ROW, PERIOD, build_template
 from indicators.models import DataElement, DataValue, Indicator, MonthlyReport
 from indicators.selectors.sums import (
@@ -20,7 +27,13 @@ from indicators.selectors.sums import (
     indicator_values_by_period,
     indicators_with_elements,
 )
-from tests.factories import CatchmentTargetFactory, ReportFactory, WorldMixin, add_values
+from tests.factories import (
+    CatchmentTargetFactory,
+    NetworkFactory,
+    ReportFactory,
+    WorldMixin,
+    add_values,
+)
 
 BEFORE_JOINING = dt.date(2023, 11, 1)
 LEFT_MONTH = dt.date(2025, 3, 1)
@@ -199,3 +212,43 @@ class CoachMembershipDatesTests(WorldMixin, TestCase):
         )
         self.assertEqual(values[(LEFT_MONTH,)]["K1_COV"].numerator, 7)
         self.assertIsNone(values[(AFTER_LEAVING,)]["K1_COV"].denominator)
+
+    def test_a_coach_network_view_asks_membership_once_and_still_stops(self):
+        """In the coach's own network the rows are already those of members in each month
+        (``member_month_filter``), which implies the coach's month rule: the rule is not
+        asked again, and the month after the facility left is still out."""
+        k1 = DataElement.objects.get(code=ELEMENT)
+        visible = Facility.objects.visible_to(self.coach_cilegon)
+        network = self.network_cilegon
+        self.assertIsNone(
+            month_scope_of(
+                visible, facility_ref="facility_id", period_ref="period", network=network
+            )
+        )
+        with CaptureQueriesContext(connection) as queries:
+            sums = element_sums_by_facility_month(
+                element_ids=[k1.pk],
+                facilities=visible.filter(memberships__network=network),
+                start=BEFORE_JOINING,
+                end=AFTER_LEAVING,
+                network=network,
+            )
+        # the network's membership months (joined..left) leave out the baseline too
+        self.assertEqual({m for f, m in sums if f == self.pkm_ciwandan.pk}, {LEFT_MONTH})
+        (sql,) = [q["sql"] for q in queries]
+        self.assertEqual(sql.count('FROM "facilities_networkmembership"'), 2)  # scope, months
+
+    def test_the_month_rule_stays_for_a_network_that_is_not_the_coachs(self):
+        other = NetworkFactory()
+        visible = Facility.objects.visible_to(self.coach_cilegon)
+        self.assertIsNotNone(
+            month_scope_of(visible, facility_ref="facility_id", period_ref="period", network=other)
+        )
+        self.assertIsNotNone(month_scope_until(visible, other))
+        self.assertIsNotNone(month_scope_until(visible))
+        self.assertIsNone(month_scope_until(visible, self.network_cilegon))
+        # no network role: no rule, whatever the network
+        national = Facility.objects.visible_to(self.national_viewer)
+        self.assertIsNone(
+            month_scope_of(national, facility_ref="facility_id", period_ref="period", network=other)
+        )
