@@ -145,11 +145,15 @@ def _months(end: dt.date, count: int) -> tuple[dt.date, dt.date]:
 
 
 def scenarios(end: dt.date) -> list[Scenario]:
-    """The pages of issue 15 with their floors. ``end``: the last complete month."""
+    """The pages of issue 15 with their floors. ``end``: the last complete month (the
+    trend's range). A page that chooses its month opens on the latest month complete
+    enough for its area (``completeness.latest_complete_month``, as the pages ask it):
+    its floor sums the months that page shows, not ``end``."""
     from bench.generate import BENCH_NETWORK
     from facilities.models import District, Facility, LearningNetwork
     from indicators.models import Indicator
     from indicators.periods import format_period
+    from indicators.selectors.completeness import latest_complete_month
 
     district = District.objects.get(code=DISTRICT)
     facility = (
@@ -158,6 +162,22 @@ def scenarios(end: dt.date) -> list[Scenario]:
         .first()
     )
     network = LearningNetwork.objects.get(slug=BENCH_NETWORK)
+
+    def opens_on(districts=None, network=None) -> dt.date:
+        facilities = Facility.objects.all()
+        if districts is not None:
+            facilities = facilities.filter(district__in=districts)
+        if network is not None:
+            facilities = facilities.filter(memberships__network=network)
+        choice = latest_complete_month(
+            facilities=facilities, until=end, network=network, districts=districts
+        )
+        return choice.month
+
+    district_end = opens_on(districts=District.objects.filter(pk=district.pk))
+    province_end = opens_on(districts=District.objects.filter(province_id=district.province_id))
+    national_end = opens_on(districts=District.objects.all())
+    network_end = opens_on(network=network)
     indicator = Indicator.objects.get(code=INDICATOR)
     k1_num = list(indicator.numerator.values_list("id", flat=True))
     key = Indicator.objects.filter(is_key=True)
@@ -180,10 +200,11 @@ def scenarios(end: dt.date) -> list[Scenario]:
             for e in i.numerator.values_list("id", flat=True)
         }
     )
-    first24, _ = _months(end, 24)
     first120, _ = _months(end, 120)
-    year_start = end.replace(month=1)
-    weighing = end.replace(month=8) if end.month >= 8 else end.replace(month=2)
+
+    def weighing(month):  # the latest weighing month (February, August) of a stunting page
+        return month.replace(month=8) if month.month >= 8 else month.replace(month=2)
+
     s120, e = format_period(first120), format_period(end)
     # A page that holds targets divides by those of the facilities whose report is in.
     targets_by = """SELECT {group}, r.period, SUM(t.pregnant), SUM(t.deliveries), SUM(t.infants),
@@ -192,6 +213,7 @@ def scenarios(end: dt.date) -> list[Scenario]:
         JOIN facilities_district d ON d.id = f.district_id
         JOIN facilities_catchmenttarget t ON t.facility_id = r.facility_id
              AND t.year = EXTRACT(YEAR FROM r.period)
+             AND t.year BETWEEN EXTRACT(YEAR FROM %s::date) AND EXTRACT(YEAR FROM %s::date)
         WHERE r.status = 'approved' AND r.period BETWEEN %s AND %s {where} GROUP BY 1, 2"""
     raw_by = """SELECT {group}, v.period, v.element_id, SUM(v.value), COUNT(*)
         FROM indicators_datavalue v JOIN indicators_monthlyreport r ON r.id = v.report_id
@@ -207,9 +229,11 @@ def scenarios(end: dt.date) -> list[Scenario]:
         SUM(m.infants), SUM(m.under_five), COUNT(*)
         FROM indicators_districtmonthtarget m JOIN facilities_district d ON d.id = m.district_id
         WHERE m.status = 'approved' AND m.period BETWEEN %s AND %s {where} GROUP BY 1, 2"""
-    members = (
-        "AND f.id IN (SELECT facility_id FROM facilities_networkmembership WHERE network_id = %s)"
-    )
+    # a network's facilities in the months they were members (as the pages count them)
+    members = """AND EXISTS (SELECT 1 FROM facilities_networkmembership m
+        WHERE m.facility_id = r.facility_id AND m.network_id = %s
+          AND date_trunc('month', m.joined) <= r.period
+          AND (m.left IS NULL OR m.left >= r.period))"""
 
     def sql(*statements):
         def run(cursor):
@@ -224,11 +248,11 @@ def scenarios(end: dt.date) -> list[Scenario]:
     district_floor = sql(
         (
             raw_by.format(group="f.subdistrict_id", where="AND f.district_id = %s"),
-            [first24, end, key_elements, district.id],
+            [_months(district_end, 24)[0], district_end, key_elements, district.id],
         ),
         (
             targets_by.format(group="f.subdistrict_id", where="AND f.district_id = %s"),
-            [first24, end, district.id],
+            [*_months(district_end, 24), *_months(district_end, 24), district.id],
         ),
     )
     facility_floor = sql(
@@ -238,47 +262,59 @@ def scenarios(end: dt.date) -> list[Scenario]:
         ),
         (
             targets_by.format(group="f.id", where="AND r.facility_id = %s"),
-            [first120, end, facility.id],
+            [first120, end, first120, end, facility.id],
         ),
     )
-    # A network's values are fastest read through its members' approved reports (a semi
-    # join hashing ~1,500 reports) rather than joined to the report of every value row.
+    # A network's values are fastest read through its members' approved reports of the
+    # months they were members (a semi join hashing ~1,500 reports) rather than joined to
+    # the report of every value row.
     raw_of_members = """SELECT v.facility_id, v.period, v.element_id, SUM(v.value), COUNT(*)
         FROM indicators_datavalue v
         WHERE v.period BETWEEN %s AND %s AND v.element_id = ANY(%s)
           AND v.report_id IN (SELECT r.id FROM indicators_monthlyreport r
-              WHERE r.status = 'approved' AND r.period BETWEEN %s AND %s AND r.facility_id IN
-                  (SELECT facility_id FROM facilities_networkmembership WHERE network_id = %s))
+              JOIN facilities_networkmembership m ON m.facility_id = r.facility_id
+                   AND m.network_id = %s AND date_trunc('month', m.joined) <= r.period
+                   AND (m.left IS NULL OR m.left >= r.period)
+              WHERE r.status = 'approved' AND r.period BETWEEN %s AND %s)
         GROUP BY 1, 2, 3"""
+    month, months24 = _months(network_end, 1), _months(network_end, 24)
     network_floor_month = sql(
-        (raw_of_members, [end, end, k1_num, end, end, network.id]),
-        (targets_by.format(group="f.id", where=members), [end, end, network.id]),
+        (raw_of_members, [*month, k1_num, network.id, *month]),
+        (targets_by.format(group="f.id", where=members), [*month, *month, network.id]),
     )
     network_floor_24 = sql(
-        (raw_of_members, [first24, end, key_elements, first24, end, network.id]),
-        (targets_by.format(group="f.id", where=members), [first24, end, network.id]),
+        (raw_of_members, [*months24, key_elements, network.id, *months24]),
+        (targets_by.format(group="f.id", where=members), [*months24, *months24, network.id]),
     )
 
-    def rollups(group: str, start, elements, where="", extra=()):
+    def rollups(group: str, months, elements, where="", extra=()):
         return (
             rollup_by.format(group=group, where=where),
-            [start, end, elements, *extra],
-        ), (target_rollup_by.format(group=group, where=where), [start, end, *extra])
+            [*months, elements, *extra],
+        ), (target_rollup_by.format(group=group, where=where), [*months, *extra])
 
-    national_overview = sql(*rollups("d.province_id", first24, key_elements))
-    national_pws = sql(*rollups("d.province_id", year_start, coverage))
-    national_deaths = sql(*rollups("d.province_id", _months(end, 12)[0], deaths))
+    def year_to_date(month):
+        return month.replace(month=1), month
+
+    national_overview = sql(*rollups("d.province_id", _months(national_end, 24), key_elements))
+    national_pws = sql(*rollups("d.province_id", year_to_date(national_end), coverage))
+    national_deaths = sql(*rollups("d.province_id", _months(national_end, 12), deaths))
     national_stunting = sql(
-        (rollup_by.format(group="d.province_id", where=""), [weighing, weighing, nutrition])
+        (
+            rollup_by.format(group="d.province_id", where=""),
+            [weighing(national_end), weighing(national_end), nutrition],
+        )
     )
     # the national funnel compares districts (one point per district, from the rollups)
-    national_funnel = sql(*rollups("d.id", end, k1_num))
+    national_funnel = sql(*rollups("d.id", _months(national_end, 1), k1_num))
     where_province = "AND d.province_id = %s"
-    province_id = district.province_id
+    province = (district.province_id,)
     province_overview = sql(
-        *rollups("d.id", first24, key_elements, where_province, extra=(province_id,))
+        *rollups("d.id", _months(province_end, 24), key_elements, where_province, province)
     )
-    province_pws = sql(*rollups("d.id", year_start, coverage, where_province, (province_id,)))
+    province_pws = sql(
+        *rollups("d.id", year_to_date(province_end), coverage, where_province, province)
+    )
 
     def series_agrees(response, rows) -> str:
         """The series API's numerators equal the floor's sums, month by month."""
