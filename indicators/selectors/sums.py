@@ -136,7 +136,8 @@ def in_scope(
     """Rows of ``facilities`` with a report in ``statuses``, in the months the user may
     see (``facilities.selectors.month_scope_of``: a coach's facility after it left the
     network is cut at the month it left); with ``network`` only the months each facility
-    was a member (in SQL). Callers add their period filters.
+    was a member (in SQL), which for a network the user coaches implies the month rule
+    (then not asked twice). Callers add their period filters.
 
     ``queryset`` holds reports (``status_field="status"``) or data values (the default).
     Reports name the facilities on the row itself (``facility_id IN (…)``), so the
