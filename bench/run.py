@@ -298,7 +298,9 @@ def scenarios(end: dt.date) -> list[Scenario]:
 
     national_overview = sql(*rollups("d.province_id", _months(national_end, 24), key_elements))
     national_pws = sql(*rollups("d.province_id", year_to_date(national_end), coverage))
-    national_deaths = sql(*rollups("d.province_id", _months(national_end, 12), deaths))
+    # a range page (its form's default: 12 months to the last calendar month, like the
+    # trend), not a page that chooses its month
+    national_deaths = sql(*rollups("d.province_id", _months(end, 12), deaths))
     national_stunting = sql(
         (
             rollup_by.format(group="d.province_id", where=""),

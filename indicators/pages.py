@@ -217,6 +217,15 @@ def _pws(result, area, form):
 
 
 def _deaths_referrals(result, area, form):
+    # what the range's sums are made of: reports in / expected, months not yet due
+    result.extra["completeness"] = completeness.range_completeness(
+        facilities=area.facilities,
+        start=form.cleaned_data["start"],
+        end=form.cleaned_data["end"],
+        statuses=form.statuses,
+        network=area.network,
+        districts=area.whole_districts,
+    )
     if area.whole_districts is not None and area.child_level in (DISTRICT, PROVINCE):
         # a province or the country: a row per district or province, from the rollups
         return outcomes.deaths_referrals_by_area(

@@ -36,6 +36,7 @@ from ..periods import (
     buckets,
     due_date,
     first_month_needed,
+    month_label,
     month_range,
     month_start,
 )
@@ -304,6 +305,51 @@ def _rolled_report_counts(districts, start, end, group_by, statuses, *, network,
         }
         for row in rows
     ]
+
+
+# ------------------------------------------------------------------ a range's reports
+@dataclass
+class RangeCompleteness:
+    """The reports behind sums over a range of months: the range's :class:`ReportingRates`
+    (``included`` of ``facilities_expected`` are in the figures) and the months of the range
+    not yet due, which hold few reports and are shown as such, never as missing."""
+
+    rates: ReportingRates
+    not_due: list[dt.date]
+
+    @property
+    def not_due_label(self) -> str:
+        return ", ".join(month_label(month) for month in self.not_due)
+
+
+def range_completeness(
+    *,
+    facilities: QuerySet[Facility],
+    start: dt.date,
+    end: dt.date,
+    statuses: Sequence[str] = DEFAULT_STATUSES,
+    network: LearningNetwork | None = None,
+    districts: QuerySet[District] | None = None,
+    today: dt.date | None = None,
+) -> RangeCompleteness:
+    """How many of the expected reports a range's sums are made of (two queries, the
+    report counts of whole ``districts`` from their rollups), and its months not yet due."""
+    monthly = reporting_rates(
+        facilities=facilities,
+        start=start,
+        end=end,
+        network=network,
+        statuses=statuses,
+        districts=districts,
+        today=today,
+    )
+    total, not_due = ReportingRates(), []
+    for month in month_range(start, end):
+        rates = monthly.get((month,), ReportingRates())
+        total.add(rates)
+        if rates.not_due:
+            not_due.append(month)
+    return RangeCompleteness(total, not_due)
 
 
 # ------------------------------------------------------------------ the month a page opens on

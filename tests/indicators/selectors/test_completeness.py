@@ -15,6 +15,7 @@ from indicators.selectors.completeness import (
     is_due,
     is_expected,
     month_state,
+    range_completeness,
     reporting_rates,
 )
 from tests.factories import (
@@ -96,6 +97,28 @@ class CompletenessTests(WorldMixin, TestCase):
         self.assertEqual(states["RS1706001"][2:], [MISSING, NOT_DUE])
         late = {r.facility.code: [c.late for c in r.cells] for r in grid.rows}
         self.assertEqual(late["P1706002"], [False, False, True, False])
+
+    def test_a_range_says_how_many_reports_it_is_made_of(self):
+        found = range_completeness(
+            facilities=self.mukomuko_facilities, start=JAN, end=APR, today=TODAY
+        )
+        # approved and expected: Lubuk Pinang's January, Kota Mukomuko's March, the RSUD's
+        # February (its January is before its reporting start); of 8 due + 3 not yet due
+        self.assertEqual((found.rates.included, found.rates.facilities_expected), (3, 11))
+        self.assertEqual(found.not_due, [APR])
+        self.assertEqual(found.not_due_label, "April 2025")
+        with_submitted = range_completeness(
+            facilities=self.mukomuko_facilities,
+            start=JAN,
+            end=APR,
+            today=TODAY,
+            statuses=["approved", "submitted"],
+        )
+        self.assertEqual(with_submitted.rates.included, 5)  # February's and April's too
+        due_only = range_completeness(
+            facilities=self.mukomuko_facilities, start=JAN, end=MAR, today=TODAY
+        )
+        self.assertEqual((due_only.rates.facilities_expected, due_only.not_due), (8, []))
 
     def test_a_month_is_due_the_day_after_its_due_date(self):
         for today, march in ((dt.date(2025, 4, 10), (0, 0, 0, 0, 3)), (TODAY, (3, 2, 1, 1, 0))):

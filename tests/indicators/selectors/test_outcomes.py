@@ -59,6 +59,16 @@ class OutcomePagePermissionTests(PermissionMatrixMixin, WorldMixin, TestCase):
         data = self.client.get(f"{STUNTING}?district=17.06").context["data"]
         self.assertEqual([row.code for row in data.facilities], ["P1706001"])
 
+    def test_the_page_says_how_many_reports_its_figures_are_made_of(self):
+        self.client.force_login(self.dinkes_mukomuko)
+        response = self.client.get(f"{DEATHS}?district=17.06&start=2025-06&end=2025-07")
+        found = response.context["completeness"]
+        self.assertEqual(found.not_due, [dt.date(2025, 7, 1)])  # July is due in August
+        self.assertEqual(found.rates.included, 0)  # no approved report in June or July
+        self.assertContains(response, 'data-testid="range-completeness"')
+        self.assertContains(response, f"0 dari {found.rates.facilities_expected} laporan")
+        self.assertContains(response, "Belum jatuh tempo: Juli 2025")
+
     def test_another_districts_area_is_404(self):
         for page in PAGES:
             for query in (
@@ -274,8 +284,9 @@ class OutcomeQueryCountTests(TestCase):
     # Stunting: indicators (3), names, sums by facility, by kecamatan and by month = 13;
     # one more without a month, to find the latest weighing month.
     EXPECTED = {
-        f"{DEATHS}?district=17.09": 12,
-        f"{DEATHS}?district=17.09&start=2024-01&end=2025-06&include_submitted=on": 12,
+        # 12 + the reports behind the range (facilities expected, reports in: 2)
+        f"{DEATHS}?district=17.09": 14,
+        f"{DEATHS}?district=17.09&start=2024-01&end=2025-06&include_submitted=on": 14,
         f"{STUNTING}?district=17.09&period=2025-02": 13,
         f"{STUNTING}?district=17.09&period=2025-02&span=year": 13,
         f"{STUNTING}?district=17.09": 14,

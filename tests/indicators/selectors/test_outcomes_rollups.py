@@ -161,8 +161,10 @@ class DeathsReferralsFromRollupsTests(WorldMixin, TestCase):
             "national deaths & referrals read the rollups, not the values",
         )
         # session, user, roles, area, demo banner, networks menu (6) + catalogue (4),
-        # areas with their hospitals (1), one grouped rollup query (1)
-        self.assertEqual(len(queries), 12, [q["sql"] for q in queries])
+        # areas with their hospitals (1), one grouped rollup query (1), the reports behind
+        # the range (facilities expected, report counts from their rollups: 2)
+        self.assertEqual(len(queries), 14, [q["sql"] for q in queries])
+        self.assertContains(response, 'data-testid="range-completeness"')
 
     def test_province_page_lists_districts_with_links_to_their_facilities(self):
         response = self.get_as(self.provinsi_bengkulu, "province=17&include_submitted=on")
