@@ -23,7 +23,6 @@ from django.utils.translation import gettext_lazy
 
 from indicators import charts, pages
 from indicators.periods import format_period, parse_period
-from indicators.selectors.completeness import reporting_rates
 from indicators.selectors.values import ReportingRates
 
 from .spreadsheet import About, Sheet
@@ -365,17 +364,9 @@ def _filter_lines(form) -> list[str]:
 
 
 def rates_between(result, start: dt.date, end: dt.date) -> ReportingRates:
-    area, form = result.area, result.form
-    total = ReportingRates()
-    for rates in reporting_rates(
-        facilities=form.filter_facilities(area.facilities),
-        start=start,
-        end=end,
-        network=area.network,
-        statuses=form.statuses,
-    ).values():
-        total.add(rates)
-    return total
+    """The reports behind the page's figures from ``start`` to ``end`` (the page's own
+    filters and scope): ``pages.range_completeness``, as the deaths page says it."""
+    return pages.range_completeness(result.area, result.form, start, end).rates
 
 
 def completeness_text(rates: ReportingRates, statuses) -> str:
@@ -537,15 +528,7 @@ def raw_values_export(*, user, params: dict, progress=None) -> Export:
         ]
         for r in report_list
     ]
-    rates = ReportingRates()
-    for month_rates in reporting_rates(
-        facilities=area.facilities,
-        start=start,
-        end=end,
-        network=area.network,
-        statuses=form.statuses,
-    ).values():
-        rates.add(month_rates)
+    rates = pages.range_completeness(area, form, start, end).rates
     about = About(
         title=_("Raw monthly values"),
         heading=_("About this export"),

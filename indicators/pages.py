@@ -216,15 +216,24 @@ def _pws(result, area, form):
     )
 
 
-def _deaths_referrals(result, area, form):
-    # what the range's sums are made of: reports in / expected, months not yet due
-    result.extra["completeness"] = completeness.range_completeness(
-        facilities=area.facilities,
-        start=form.cleaned_data["start"],
-        end=form.cleaned_data["end"],
+def range_completeness(area: Area, form, start, end) -> completeness.RangeCompleteness:
+    """What a page's sums from ``start`` to ``end`` are made of (reports in the figures of
+    those expected, months not yet due), for the area as the form filters it: the deaths
+    page shows it, every export's "About" sheet states it."""
+    return completeness.range_completeness(
+        facilities=form.filter_facilities(area.facilities),
+        start=start,
+        end=end,
         statuses=form.statuses,
         network=area.network,
-        districts=area.whole_districts,
+        # a type filter leaves part of each district: then only the reports are exact
+        districts=None if form.cleaned_data.get("type") else area.whole_districts,
+    )
+
+
+def _deaths_referrals(result, area, form):
+    result.extra["completeness"] = range_completeness(
+        area, form, form.cleaned_data["start"], form.cleaned_data["end"]
     )
     if area.whole_districts is not None and area.child_level in (DISTRICT, PROVINCE):
         # a province or the country: a row per district or province, from the rollups
