@@ -289,13 +289,14 @@ def rate(cell, bare=False):
 
 
 def _rate_spec(cell) -> tuple:
-    """Everything a rate cell shows, as plain values (the key of :func:`_rate_html`)."""
+    """Everything a rate cell shows, as plain values with their types (the key of
+    :func:`_rate_html`)."""
     value = cell.value
     return (
         value.has_data,
-        value.numerator,
-        value.denominator,
-        value.value,
+        _typed(value.numerator),
+        _typed(value.denominator),
+        _typed(value.value),
         value.show_counts,
         tuple(cell.interval) if cell.interval else None,
     )
@@ -305,7 +306,7 @@ def _rate_spec(cell) -> tuple:
 # show and the language (a national stunting page has 552 rows, 2,200 rates).
 @functools.lru_cache(maxsize=20_000)
 def _rate_html(spec: tuple, bare: bool, _language: str):
-    has_data, numerator, denominator, value, show_counts, interval = spec
+    has_data, (numerator, _tn), (denominator, _td), (value, _tv), show_counts, interval = spec
     if not has_data:
         return _no_data()
     if value is None:
@@ -427,11 +428,17 @@ def _overview_cell(cell, href, language):
 
 
 def _value_spec(value) -> tuple:
-    """What :func:`indicator_cell` shows of a value, as plain values with their types (1,
-    1.0 and Decimal(1) are one key to a dict but format differently)."""
-    return tuple((x, type(x)) for x in (value.value, value.numerator, value.denominator)) + (
+    """What :func:`indicator_cell` shows of a value, as plain values with their types."""
+    return (
+        *(_typed(x) for x in (value.value, value.numerator, value.denominator)),
         value.show_counts,
     )
+
+
+def _typed(number) -> tuple:
+    """A number with its type, for a memo key (1, 1.0 and Decimal(1) are one dict key but
+    format differently)."""
+    return number, type(number)
 
 
 # An overview seen again renders the same cells (560 for an 80-facility network): memoised
@@ -594,12 +601,6 @@ def series_row(point):
     )
 
 
-def _typed(number) -> tuple:
-    """A number with its type, for a memo key (1, 1.0 and Decimal(1) are one dict key but
-    format differently)."""
-    return number, type(number)
-
-
 # A trend seen again renders the same 120 months: memoised on the plain values of a row.
 @functools.lru_cache(maxsize=20_000)
 def _series_row_html(spec: tuple, _language: str):
@@ -725,7 +726,7 @@ def _nutrition_row_html(spec: tuple, language: str):
                 format_html(
                     '<td class="num ind-group">{}</td>'
                     '<td class="num rate" data-indicator="{}">{}</td>',
-                    intcomma(rate_spec[1]),
+                    intcomma(rate_spec[1][0]),  # the numerator (with its type)
                     indicator_code,
                     _rate_html(rate_spec, False, language),
                 )

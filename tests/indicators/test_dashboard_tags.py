@@ -292,6 +292,11 @@ class NutritionRowTests(SimpleTestCase):
         facility = self.render(self.row(88, level="facility"))
         self.assertNotIn("<a ", facility)  # a facility has no stunting page of its own
 
+    def test_a_count_keys_its_type_as_well(self):
+        # 88 and 88.0 cases are one dict key, but intcomma writes "88" and "88,0"
+        self.assertIn('<td class="num ind-group">88</td>', self.render(self.row(88)))
+        self.assertIn('<td class="num ind-group">88,0</td>', self.render(self.row(88.0)))
+
     def test_an_area_without_reports_says_so_across_the_columns(self):
         row = self.row(0)
         row.cells = [RateCell(value=no_value(self.indicator), interval=None, method="wilson")]
