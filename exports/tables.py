@@ -365,8 +365,12 @@ def _filter_lines(form) -> list[str]:
 
 def rates_between(result, start: dt.date, end: dt.date) -> ReportingRates:
     """The reports behind the page's figures from ``start`` to ``end`` (the page's own
-    filters and scope): ``pages.range_completeness``, as the deaths page says it."""
-    return pages.range_completeness(result.area, result.form, start, end).rates
+    filters and scope): ``pages.range_completeness``, the one the page already holds when
+    it shows it (deaths & referrals) for the same months."""
+    found = result.extra.get("completeness")
+    if found is None or (found.start, found.end) != (start, end):
+        found = pages.range_completeness(result.area, result.form, start, end)
+    return found.rates
 
 
 def completeness_text(rates: ReportingRates, statuses) -> str:

@@ -314,6 +314,8 @@ class RangeCompleteness:
     (``included`` of ``facilities_expected`` are in the figures) and the months of the range
     not yet due, which hold few reports and are shown as such, never as missing."""
 
+    start: dt.date
+    end: dt.date
     rates: ReportingRates
     not_due: list[dt.date]
 
@@ -349,7 +351,7 @@ def range_completeness(
         total.add(rates)
         if rates.not_due:
             not_due.append(month)
-    return RangeCompleteness(total, not_due)
+    return RangeCompleteness(start, end, total, not_due)
 
 
 # ------------------------------------------------------------------ the month a page opens on

@@ -5,6 +5,7 @@ import csv
 import datetime as dt
 import io
 import tempfile
+from unittest import mock
 
 import time_machine
 from django.http import QueryDict
@@ -14,6 +15,7 @@ from django.utils.translation import gettext
 from openpyxl import load_workbook
 
 from indicators import pages
+from indicators.selectors import completeness
 from jobs.models import Job
 from tests.factories import (
     CatchmentTargetFactory,
@@ -124,6 +126,18 @@ class TableExportTests(PermissionMatrixMixin, WorldMixin, TestCase):
         self.assertIn(f"{t('Rows')}: {t('Every facility')}", lines["Filter"])
         self.assertTrue(lines[t("Completeness")].startswith("3 "))  # 3 of 4 reports in July
         self.assertIn(" 4 ", lines[t("Completeness")])
+
+    def test_the_deaths_export_states_the_completeness_its_page_counted(self):
+        url = PAGES["deaths_referrals"] + "?district=17.06&start=2025-01&end=2025-07"
+        with mock.patch(
+            "indicators.selectors.completeness.range_completeness",
+            wraps=completeness.range_completeness,
+        ) as counted:
+            lines = about(workbook(self.get(url)))
+        self.assertEqual(counted.call_count, 1)  # the page's, not a second one for the sheet
+        # January–June 4 of 4, July 3 of 4 (the facility without a July report)
+        self.assertTrue(lines[t("Completeness")].startswith("27 "), lines[t("Completeness")])
+        self.assertIn(" 28 ", lines[t("Completeness")])
 
     def test_csv_has_the_description_block_and_localised_headers(self):
         response = self.get(
