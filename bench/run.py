@@ -268,22 +268,19 @@ def scenarios(end: dt.date) -> list[Scenario]:
     # A network's values are fastest read through its members' approved reports of the
     # months they were members (a semi join hashing ~1,500 reports) rather than joined to
     # the report of every value row.
-    raw_of_members = """SELECT v.facility_id, v.period, v.element_id, SUM(v.value), COUNT(*)
+    raw_of_members = f"""SELECT v.facility_id, v.period, v.element_id, SUM(v.value), COUNT(*)
         FROM indicators_datavalue v
         WHERE v.period BETWEEN %s AND %s AND v.element_id = ANY(%s)
           AND v.report_id IN (SELECT r.id FROM indicators_monthlyreport r
-              JOIN facilities_networkmembership m ON m.facility_id = r.facility_id
-                   AND m.network_id = %s AND date_trunc('month', m.joined) <= r.period
-                   AND (m.left IS NULL OR m.left >= r.period)
-              WHERE r.status = 'approved' AND r.period BETWEEN %s AND %s)
+              WHERE r.status = 'approved' AND r.period BETWEEN %s AND %s {members})
         GROUP BY 1, 2, 3"""
     month, months24 = _months(network_end, 1), _months(network_end, 24)
     network_floor_month = sql(
-        (raw_of_members, [*month, k1_num, network.id, *month]),
+        (raw_of_members, [*month, k1_num, *month, network.id]),
         (targets_by.format(group="f.id", where=members), [*month, *month, network.id]),
     )
     network_floor_24 = sql(
-        (raw_of_members, [*months24, key_elements, network.id, *months24]),
+        (raw_of_members, [*months24, key_elements, *months24, network.id]),
         (targets_by.format(group="f.id", where=members), [*months24, *months24, network.id]),
     )
 
