@@ -97,6 +97,11 @@ class DashboardForm(forms.Form):
         """The area's facilities as the filters narrow them (only the overview has any)."""
         return facilities
 
+    def whole_districts(self, area):
+        """The districts whose facilities :meth:`filter_facilities` keeps in full (their
+        rollups may answer), or None: ``area.whole_districts`` unless a filter narrows it."""
+        return area.whole_districts
+
 
 class PeriodForm(DashboardForm):
     period = MonthField(label=_("Month"), required=False)
@@ -147,6 +152,10 @@ class OverviewForm(PeriodForm):
     def filter_facilities(self, facilities):
         types = TYPE_GROUPS.get(self.cleaned_data.get("type") or "")
         return facilities.filter(type__in=types) if types else facilities
+
+    def whole_districts(self, area):
+        # a type filter leaves part of each district: then only the raw figures are exact
+        return None if self.cleaned_data.get("type") else area.whole_districts
 
 
 class PwsForm(DashboardForm):

@@ -100,8 +100,7 @@ def _choose_period(area: Area, form: forms.DashboardForm) -> PeriodChoice:
         until=forms.this_month(),
         statuses=form.statuses,
         network=area.network,
-        # a type filter leaves part of each district: then only the reports are exact
-        districts=None if form.cleaned_data.get("type") else area.whole_districts,
+        districts=form.whole_districts(area),
     )
     form.cleaned_data["period"] = choice.month
     form.show_period(choice.month)
@@ -122,8 +121,7 @@ def _overview(result, area, form):
         window=form.window,
         statuses=form.statuses,
         network=area.network,
-        # a type filter leaves part of each district: then only raw values are exact
-        districts=None if cleaned["type"] else area.whole_districts,
+        districts=form.whole_districts(area),
         q=cleaned["q"],
         sort=cleaned["sort"],
         descending=cleaned["desc"],
@@ -226,8 +224,7 @@ def range_completeness(area: Area, form, start, end) -> completeness.RangeComple
         end=end,
         statuses=form.statuses,
         network=area.network,
-        # a type filter leaves part of each district: then only the reports are exact
-        districts=None if form.cleaned_data.get("type") else area.whole_districts,
+        districts=form.whole_districts(area),
     )
 
 

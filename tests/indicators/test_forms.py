@@ -10,6 +10,7 @@ from django.test import SimpleTestCase, TestCase
 from django.utils import translation
 
 from facilities.models import Facility
+from indicators.areas import resolve_area
 from indicators.forms import (
     DashboardForm,
     MonthField,
@@ -165,6 +166,14 @@ class FacilityTypeFilterTests(WorldMixin, TestCase):
             self.codes("type=puskesmas"), {f.code for f in self.all_facilities} - {"RS1706001"}
         )
         self.assertEqual(len(self.codes("")), 7)
+
+    def test_a_type_filter_leaves_no_whole_district(self):
+        area = resolve_area(self.dinkes_mukomuko, {"district": "17.06"})
+        self.assertIsNotNone(area.whole_districts)
+        self.assertIs(bound(OverviewForm, "").whole_districts(area), area.whole_districts)
+        self.assertIsNone(bound(OverviewForm, "type=hospital").whole_districts(area))
+        # pages without the filter keep them
+        self.assertIs(bound(DashboardForm, "").whole_districts(area), area.whole_districts)
 
     def test_unknown_type_is_a_form_error(self):
         self.assertIn("type", bound(OverviewForm, "type=zoo").errors)
