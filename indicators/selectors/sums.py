@@ -40,7 +40,7 @@ from facilities.models import (
 )
 from facilities.selectors import member_month_filter, month_scope_of
 
-from ..models import DataElement, DataValue, Indicator, MonthlyReport
+from ..models import DataElement, Indicator, MonthlyReport
 from ..periods import GRANULARITIES, MONTH, buckets, first_month_needed, month_range
 from .rollups import ROLLUP_LEVELS, rollup_sums, rollup_target_sums, rollup_total
 from .values import (
@@ -87,18 +87,18 @@ def indicators_with_elements(queryset: QuerySet[Indicator] | None = None) -> lis
     )
 
 
-# A data value row whose facility has a catchment target for the row's year: a LEFT JOIN
-# on the unique (facility, year) target (at most one row, so no value counts twice),
-# read once per query. (An EXISTS per coverage column became one hashed subplan, a scan
-# of every target in the country, per coverage indicator.)
+# A data value's or a report's row whose facility has a catchment target for the row's
+# year: a LEFT JOIN on the unique (facility, year) target (at most one row, so no value
+# counts twice), read once per query. (An EXISTS per coverage column became one hashed
+# subplan, a scan of every target in the country, per coverage indicator.)
 HELD_TARGET = "held_target"
 HAS_TARGET = Q(**{f"{HELD_TARGET}__isnull": False})
 
 
 def with_held_target(values: QuerySet, *, years: tuple[int, int] | None = None) -> QuerySet:
-    """``values`` (data values) with the join that :data:`HAS_TARGET` tests, to the targets
-    of the ``years`` (first, last) only when given. (A FilteredRelation cannot hold the
-    area's facilities as a subquery; at national size PostgreSQL probes
+    """``values`` (data values, or reports) with the join that :data:`HAS_TARGET` tests,
+    to the targets of the ``years`` (first, last) only when given. (A FilteredRelation
+    cannot hold the area's facilities as a subquery; at national size PostgreSQL probes
     ``unique_target_per_year`` per row instead of hashing the targets.)"""
     condition = Q(facility__targets__year=Cast(ExtractYear("period"), IntegerField()))
     if years is not None:
@@ -118,10 +118,11 @@ def element_ids_of(indicators: Iterable[Indicator]) -> list[int]:
 
 
 def sum_expression(element_ids: Iterable[int], condition=None) -> Sum:
-    when = Q(element_id__in=list(element_ids))
+    """The sum of the values of ``element_ids`` over the rows of :func:`report_values`."""
+    when = Q(values__element_id__in=list(element_ids))
     if condition is not None:
         when &= condition
-    return Sum(Case(When(when, then="value"), default=0), output_field=IntegerField())
+    return Sum(Case(When(when, then="values__value"), default=0), output_field=IntegerField())
 
 
 def in_scope(
@@ -180,12 +181,33 @@ def in_scope(
     return rows
 
 
-def values_in_range(start: dt.date, end: dt.date, element_ids: Iterable[int]) -> QuerySet:
-    """Data values of ``element_ids`` from ``start`` to ``end``; :func:`in_scope` with
-    ``months=(start, end)`` bounds their reports to the same months."""
-    return DataValue.objects.filter(
-        period__gte=start, period__lte=end, element_id__in=sorted(set(element_ids))
+def report_values(
+    *,
+    facilities: QuerySet[Facility],
+    start: dt.date,
+    end: dt.date,
+    element_ids: Iterable[int],
+    statuses: Sequence[str],
+    network: LearningNetwork | None,
+) -> QuerySet[MonthlyReport]:
+    """The reports in scope (:func:`in_scope`) from ``start`` to ``end``, one row per value
+    of ``element_ids`` (a join to their values, which :func:`sum_expression` sums).
+
+    Rooted at the reports, the database walks the area's reports through their facility
+    index and then each report's values through ``unique_value_per_element``; what a
+    report decides (its status, membership and month, its facility's kecamatan or
+    district, the catchment target it holds) is joined once per report, not once per
+    value. Rooted at the values, each of a district's ~4,000 value rows probed its facility
+    and its target: Kab. Mukomuko's overview sums took 31 ms, now 22 ms; a province's
+    puskesmas 144 → 90 ms; every hospital of the country 2.3 → 0.8 s (full scale)."""
+    reports = in_scope(
+        MonthlyReport.objects.filter(period__gte=start, period__lte=end),
+        facilities=facilities,
+        statuses=statuses,
+        network=network,
+        status_field="status",
     )
+    return reports.filter(values__element_id__in=sorted(set(element_ids)))
 
 
 def indicator_aggregates(indicators, total) -> dict:
@@ -435,13 +457,13 @@ def _monthly_target(annual, fraction: Decimal) -> Decimal:
 
 def _value_sums(*, indicators, facilities, start, end, group_by, statuses, network, targets):
     """{(area id or None, month): row of n_<pk> / d_<pk> sums}: one grouped query over
-    the values of the elements the indicators read.
+    the values of the elements the indicators read (:func:`report_values`).
 
     Coverage numerators count only the facilities that hold the catchment target for the
-    month's year. Above the facility that is a join to the targets; per facility it is a
-    property of the (facility, month) that ``targets`` (:func:`_target_sums`: the same
-    reports in the figures) already holds as its keys, so the query skips the join (two
-    index probes per value row) and the numerators of the other months are set to 0."""
+    month's year. Above the facility that is a join to the targets, once per report; per
+    facility it is a property of the (facility, month) that ``targets``
+    (:func:`_target_sums`: the same reports in the figures) already holds as its keys, so
+    the query skips the join and the numerators of the other months are set to 0."""
     path = group_path(group_by, via_facility=True)
     group = [path, "period"] if path else ["period"]
     coverage_keys = [f"n_{i.pk}" for i in indicators if i.denominator_target]
@@ -450,12 +472,13 @@ def _value_sums(*, indicators, facilities, start, end, group_by, statuses, netwo
         indicators,
         lambda ids, coverage: sum_expression(ids, HAS_TARGET if coverage and joined else None),
     )
-    rows = in_scope(
-        values_in_range(start, end, element_ids_of(indicators)),
+    rows = report_values(
         facilities=facilities,
+        start=start,
+        end=end,
+        element_ids=element_ids_of(indicators),
         statuses=statuses,
         network=network,
-        months=(start, end),
     )
     if joined:
         rows = with_held_target(rows, years=(start.year, end.year))
@@ -522,12 +545,13 @@ def element_sums_by_facility_month(
     """{(facility id, month): {element id: Σ value}} for facility-months with a report in
     ``statuses``: one grouped query, a ``Sum(Case(When(element)))`` column per element."""
     element_ids = sorted(set(element_ids))
-    rows = in_scope(
-        values_in_range(start, end, element_ids),
+    rows = report_values(
         facilities=facilities,
+        start=start,
+        end=end,
+        element_ids=element_ids,
         statuses=statuses,
         network=network,
-        months=(start, end),
     )
     aggregates = {f"e_{pk}": sum_expression([pk]) for pk in element_ids}
     rows = rows.values("facility_id", "period").annotate(**aggregates).order_by()
