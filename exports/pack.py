@@ -540,10 +540,7 @@ def build_pack_content(
     base = _base_params(network, request)
     progress(2, _("Reading the network"))
     facilities = list(
-        Facility.objects.visible_to(user)
-        .filter(memberships__network=network)
-        .distinct()
-        .order_by("name")
+        Facility.objects.members_visible_to(user, network).distinct().order_by("name")
     )
     first = indicators[0] if indicators else None
     completeness = _completeness(user, network, request, first) if first else []

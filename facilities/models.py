@@ -139,6 +139,24 @@ class FacilityQuerySet(models.QuerySet):
             visible.month_scope_user = user
         return visible
 
+    def members_visible_to(self, user, network) -> FacilityQuerySet:
+        """The members of ``network`` the user may see: ``visible_to(user)`` of them,
+        without the user's scope in SQL when it adds nothing, that is when the user sees
+        everything or holds a role on ``network`` itself (each member is under that role;
+        the month rule stays with the rows). Every query of a network page embeds these
+        facilities: the scope's own membership subquery cost PostgreSQL ~1 ms of planning
+        and execution per query."""
+        visible = self.visible_to(user)
+        if not active_user(user):
+            return visible
+        if sees_everything(user) or network.pk in {
+            a.network_id for a in role_assignments_of(user) if a.network_id
+        }:
+            members = self.filter(memberships__network=network)
+            members.month_scope_user = visible.month_scope_user
+            return members
+        return visible.filter(memberships__network=network)
+
     def where_user_can(self, user, action: str) -> FacilityQuerySet:
         """Facilities over which the user holds one of ``action``'s roles: the queryset
         form of ``scoping.can`` (without the object's state). The review queue starts here."""

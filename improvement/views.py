@@ -78,7 +78,7 @@ def index(request):
 def network_workspace(request, slug):
     user = request.user
     network = get_object_or_404(LearningNetwork.objects.visible_to(user), slug=slug)
-    members = Facility.objects.visible_to(user).filter(memberships__network=network)
+    members = Facility.objects.members_visible_to(user, network)
     return render(
         request,
         "improvement/network.html",

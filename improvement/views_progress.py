@@ -28,7 +28,7 @@ from .views import _write
 def progress_table(request, slug):
     user = request.user
     network = get_object_or_404(LearningNetwork.objects.visible_to(user), slug=slug)
-    members = Facility.objects.visible_to(user).filter(memberships__network=network).distinct()
+    members = Facility.objects.members_visible_to(user, network).distinct()
     start, end = selectors.progress_window(timezone.localdate())
     table = selectors.progress_table(facilities=members, start=start, end=end)
     editable = facility_ids_with(user, EDIT_PROGRESS, members)

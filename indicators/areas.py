@@ -106,7 +106,7 @@ def resolve_area(user, params) -> Area:
         return Area(
             level=NETWORK,
             name=network.name,
-            facilities=visible.filter(memberships__network=network),
+            facilities=Facility.objects.members_visible_to(user, network),
             child_level=FACILITY,
             obj=network,
             network=network,

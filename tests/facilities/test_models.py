@@ -10,7 +10,14 @@ from django.urls import reverse
 
 from facilities.models import District, Facility, LearningNetwork, RoleAssignment
 from indicators.models import MonthlyReport
-from tests.factories import ReportFactory, RoleFactory, UserFactory, WorldMixin
+from tests.factories import (
+    MembershipFactory,
+    NetworkFactory,
+    ReportFactory,
+    RoleFactory,
+    UserFactory,
+    WorldMixin,
+)
 
 
 class VisibleToTests(WorldMixin, TestCase):
@@ -92,6 +99,59 @@ class VisibleToTests(WorldMixin, TestCase):
         user = type(self.dinkes_mukomuko).objects.get(pk=self.dinkes_mukomuko.pk)
         with self.assertNumQueries(2):  # role assignments, then the facilities
             list(Facility.objects.visible_to(user))
+
+
+class MembersVisibleToTests(WorldMixin, TestCase):
+    """A network's members as each role may see them: ``visible_to`` of the members,
+    without the scope in SQL when the user coaches the network or sees everything."""
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.build_world()
+
+    def members(self, user, network=None):
+        return Facility.objects.members_visible_to(user, network or self.network_cilegon)
+
+    def test_each_role_sees_the_members_visible_to_it(self):
+        network = self.network_cilegon
+        for user in (
+            self.coach_cilegon,
+            self.dinkes_mukomuko,
+            self.kapus_lubuk_pinang,
+            self.provinsi_bengkulu,
+            self.national_viewer,
+            self.admin,
+            self.outsider,
+        ):
+            with self.subTest(user=user.username):
+                expected = set(
+                    Facility.objects.visible_to(user).filter(memberships__network=network)
+                )
+                self.assertEqual(set(self.members(user)), expected)
+        # the network spans two districts: Mukomuko's staff see their own member only
+        self.assertEqual(set(self.members(self.dinkes_mukomuko)), {self.pkm_kota_mukomuko})
+        self.assertEqual(len(set(self.members(self.coach_cilegon))), 3)
+
+    def test_the_coach_of_the_network_is_not_asked_the_scope_again(self):
+        members = self.members(self.coach_cilegon)
+        sql = str(members.query)
+        self.assertEqual(sql.count('JOIN "facilities_networkmembership"'), 1)
+        self.assertNotIn(" IN (SELECT", sql)  # the coach's scope
+        # the coach's month rule stays with the rows
+        self.assertEqual(members.month_scope_user, self.coach_cilegon)
+        self.assertEqual(members.filter(pk__gt=0).month_scope_user, self.coach_cilegon)
+
+    def test_another_network_keeps_the_coachs_scope(self):
+        other = NetworkFactory()
+        MembershipFactory(network=other, facility=self.pkm_manna)  # not the coach's
+        MembershipFactory(network=other, facility=self.pkm_ciwandan)  # the coach's too
+        members = self.members(self.coach_cilegon, other)
+        self.assertEqual(set(members), {self.pkm_ciwandan})
+        self.assertIn(" IN (SELECT", str(members.query))
+
+    def test_inactive_users_see_no_member(self):
+        self.coach_cilegon.is_active = False
+        self.assertEqual(list(self.members(self.coach_cilegon)), [])
 
 
 class RoleAssignmentConstraintTests(WorldMixin, TestCase):
