@@ -156,6 +156,24 @@ class Indicator(BilingualMixin, models.Model):
     def description(self) -> str:
         return self._localised("description")
 
+    # (numerator, denominator) element ids set by ``selectors.sums.indicators_with_elements``
+    loaded_element_ids: tuple[tuple[int, ...], tuple[int, ...]] | None = None
+
+    @property
+    def numerator_ids(self) -> tuple[int, ...]:
+        """The numerator's data element ids, ascending: as loaded for many indicators at
+        once (``indicators_with_elements``), else read now."""
+        if self.loaded_element_ids is not None:
+            return self.loaded_element_ids[0]
+        return tuple(sorted(self.numerator.values_list("pk", flat=True)))
+
+    @property
+    def denominator_ids(self) -> tuple[int, ...]:
+        """The denominator's data element ids, ascending (none for a catchment target)."""
+        if self.loaded_element_ids is not None:
+            return self.loaded_element_ids[1]
+        return tuple(sorted(self.denominator_elements.values_list("pk", flat=True)))
+
 
 class ReportQuerySet(models.QuerySet):
     def visible_to(self, user) -> ReportQuerySet:

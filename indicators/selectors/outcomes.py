@@ -45,8 +45,8 @@ def _counts_value(indicator: Indicator, counts: Counts, has_data: bool) -> Indic
     """An indicator from summed element counts (Σ numerator / Σ denominator × factor)."""
     if not has_data:
         return no_value(indicator)
-    numerator = sum(counts.get(e.pk, 0) for e in indicator.numerator.all())
-    denominator = sum(counts.get(e.pk, 0) for e in indicator.denominator_elements.all())
+    numerator = sum(counts.get(pk, 0) for pk in indicator.numerator_ids)
+    denominator = sum(counts.get(pk, 0) for pk in indicator.denominator_ids)
     return make_value(indicator, numerator, Decimal(denominator))
 
 
@@ -268,8 +268,8 @@ def _outcome_catalogue():
     elements = {e.code: e for e in DataElement.objects.filter(code__in=codes)}
     element_ids = {e.pk for e in elements.values()}
     for indicator in indicators.values():
-        element_ids |= {e.pk for e in indicator.numerator.all()}
-        element_ids |= {e.pk for e in indicator.denominator_elements.all()}
+        element_ids |= set(indicator.numerator_ids)
+        element_ids |= set(indicator.denominator_ids)
     return indicators, elements, element_ids
 
 
@@ -285,8 +285,8 @@ def deaths_referrals(
     MMR, NMR, stillbirth rate and low-birth-weight proportion over the whole range with
     their intervals, and referrals per facility and per month.
 
-    Six queries whatever the number of facilities or months: indicators with their
-    elements (3), the elements by code (1), facility names (1) and one grouped sum over
+    Five queries whatever the number of facilities or months: indicators with their
+    elements (2), the elements by code (1), facility names (1) and one grouped sum over
     data values per (facility, month) with a column per element (1). Everything else is
     adding those few rows up."""
     indicators, elements, element_ids = _outcome_catalogue()
@@ -328,7 +328,7 @@ def deaths_referrals_by_area(
     (``level``) instead of per facility, from the rollups: first-level facilities'
     referrals are the district totals less the hospitals' (``*_hospital`` columns).
 
-    Six queries whatever the size of the country: the catalogue (4), the areas with
+    Five queries whatever the size of the country: the catalogue (3), the areas with
     their number of hospitals (1) and one grouped query over the rollups by area, month
     and element (1)."""
     indicators, elements, element_ids = _outcome_catalogue()

@@ -141,7 +141,7 @@ def overview_matrix(
     """Areas × key indicators for a window: value, previous window, summary marks from the
     last 24 months, PWS-KIA status of coverage indicators, completeness.
 
-    Eight queries whatever the number of areas or months: indicators (3), area names (1),
+    Seven queries whatever the number of areas or months: indicators (2), area names (1),
     values and targets (2), reports received and expected (2)."""
     indicators = indicators_with_elements(Indicator.objects.filter(is_key=True))
     names = area_names(level, facilities, q)

@@ -97,7 +97,7 @@ def pws_kia(
 ) -> Pws:
     """PWS-KIA for a month: each area's cumulative coverage (January to the month) against
     the cumulative target (target % of m × annual / 12), the change from last month's
-    cumulative coverage and the status. Six queries: indicators (3), names, values, targets.
+    cumulative coverage and the status. Five queries: indicators (2), names, values, targets.
     ``districts`` (whole districts, rows by district or province): the values and targets
     come from the district rollups."""
     indicators = indicators_with_elements(Indicator.objects.filter(is_coverage=True))

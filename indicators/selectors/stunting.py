@@ -280,7 +280,7 @@ def stunting(
     ``levels``: the two tables' levels (:func:`table_levels`); with ``districts`` (whole
     districts) the sums by district, province and month come from the rollups.
 
-    Seven or eight queries: indicators (3), names (1 or 2), grouped sums by each table
+    Six or seven queries: indicators (2), names (1 or 2), grouped sums by each table
     level and by month (3). A kecamatan's prevalence sums its facilities' numerators and
     denominators in the database; rates are never averaged."""
     indicators = indicators_with_elements(

@@ -23,10 +23,10 @@ from django.db.models import (
     Case,
     FilteredRelation,
     IntegerField,
-    Prefetch,
     Q,
     QuerySet,
     Sum,
+    Value,
     When,
 )
 from django.db.models.functions import Cast, ExtractYear
@@ -40,7 +40,7 @@ from facilities.models import (
 )
 from facilities.selectors import member_month_filter, month_scope_of
 
-from ..models import DataElement, Indicator, MonthlyReport
+from ..models import Indicator, MonthlyReport
 from ..periods import GRANULARITIES, MONTH, buckets, first_month_needed, month_range
 from .rollups import ROLLUP_LEVELS, rollup_sums, rollup_target_sums, rollup_total
 from .values import (
@@ -76,15 +76,26 @@ def group_path(level: str | None, *, via_facility: bool) -> str | None:
 
 
 def indicators_with_elements(queryset: QuerySet[Indicator] | None = None) -> list[Indicator]:
-    """Indicators with their numerator and denominator element ids loaded (3 queries)."""
-    queryset = Indicator.objects.all() if queryset is None else queryset
-    only_ids = DataElement.objects.only("id", "code")
-    return list(
-        queryset.prefetch_related(
-            Prefetch("numerator", queryset=only_ids),
-            Prefetch("denominator_elements", queryset=only_ids),
-        )
-    )
+    """Indicators with their numerator and denominator element ids loaded (two queries:
+    the indicators, then the links of both relations in one UNION), read through
+    ``Indicator.numerator_ids`` and ``denominator_ids``."""
+    indicators = list(Indicator.objects.all() if queryset is None else queryset)
+    if not indicators:
+        return indicators
+    ids = [indicator.pk for indicator in indicators]
+    links = [
+        relation.through.objects.filter(indicator_id__in=ids)
+        .order_by()
+        .values_list("indicator_id", "dataelement_id", Value(kind))
+        for kind, relation in enumerate((Indicator.numerator, Indicator.denominator_elements))
+    ]
+    found: dict[int, tuple[list[int], list[int]]] = {pk: ([], []) for pk in ids}
+    for indicator_id, element_id, kind in links[0].union(links[1], all=True):
+        found[indicator_id][kind].append(element_id)
+    for indicator in indicators:
+        numerator, denominator = found[indicator.pk]
+        indicator.loaded_element_ids = (tuple(sorted(numerator)), tuple(sorted(denominator)))
+    return indicators
 
 
 # A data value's or a report's row whose facility has a catchment target for the row's
@@ -111,9 +122,9 @@ def element_ids_of(indicators: Iterable[Indicator]) -> list[int]:
     """Every data element the indicators' numerators and element denominators read."""
     ids = set()
     for indicator in indicators:
-        ids.update(e.pk for e in indicator.numerator.all())
+        ids.update(indicator.numerator_ids)
         if not indicator.denominator_target:
-            ids.update(e.pk for e in indicator.denominator_elements.all())
+            ids.update(indicator.denominator_ids)
     return sorted(ids)
 
 
@@ -217,9 +228,9 @@ def indicator_aggregates(indicators, total) -> dict:
     hospital's deliveries are not counted again on top of the puskesmas' own."""
     aggregates = {}
     for indicator in indicators:
-        numerator_ids = [e.pk for e in indicator.numerator.all()]
+        numerator_ids = list(indicator.numerator_ids)
         aggregates[f"n_{indicator.pk}"] = total(numerator_ids, bool(indicator.denominator_target))
-        denominator_ids = [e.pk for e in indicator.denominator_elements.all()]
+        denominator_ids = list(indicator.denominator_ids)
         if denominator_ids and not indicator.denominator_target:
             aggregates[f"d_{indicator.pk}"] = total(denominator_ids, False)
     return aggregates

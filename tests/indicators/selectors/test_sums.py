@@ -537,3 +537,38 @@ class ValueSumSqlTests(WorldMixin, TestCase):
         self.assertIn(f'"facilities_catchmenttarget"."year" >= {MONTHS[0].year}', sql)
         self.assertIn(f'"facilities_catchmenttarget"."year" <= {MONTHS[-1].year}', sql)
         self.assertEqual(sql.count('JOIN "facilities_catchmenttarget"'), 1)  # one join
+
+
+class IndicatorsWithElementsTests(TestCase):
+    """The catalogue's indicators with their element ids, in two queries for any number
+    of indicators; the same ids as the relations, ascending; an indicator read alone
+    still answers (from its relations)."""
+
+    def test_the_ids_of_both_relations_in_two_queries(self):
+        with self.assertNumQueries(2):  # the indicators, then one UNION of both links
+            indicators = indicators_with_elements()
+        self.assertGreater(len(indicators), 20)
+        for indicator in indicators:
+            with self.subTest(indicator=indicator.code):
+                numerator = sorted(indicator.numerator.values_list("pk", flat=True))
+                denominator = sorted(indicator.denominator_elements.values_list("pk", flat=True))
+                self.assertEqual(list(indicator.numerator_ids), numerator)
+                self.assertEqual(list(indicator.denominator_ids), denominator)
+                self.assertTrue(numerator)
+        coverage = next(i for i in indicators if i.code == "K1_COV")
+        self.assertEqual(coverage.denominator_ids, ())  # a catchment target instead
+        rate = next(i for i in indicators if i.code == "RUJUKAN_BALIK_RATE")
+        self.assertTrue(rate.denominator_ids)
+
+    def test_an_indicator_read_alone_reads_its_relations(self):
+        loaded = indicators_with_elements(Indicator.objects.filter(code="NMR"))[0]
+        alone = Indicator.objects.get(code="NMR")
+        with self.assertNumQueries(2):
+            self.assertEqual(
+                (alone.numerator_ids, alone.denominator_ids),
+                (loaded.numerator_ids, loaded.denominator_ids),
+            )
+
+    def test_no_indicator_no_query_for_links(self):
+        with self.assertNumQueries(1):  # the indicators only
+            self.assertEqual(indicators_with_elements(Indicator.objects.filter(code="-")), [])

@@ -282,16 +282,16 @@ class QueryCountTests(TestCase):
     """The same number of queries with 5 and with 50 facilities, for every page."""
 
     # 6 on every page: session, user, role assignments, demo banner, area, networks menu;
-    # then indicators with their elements (3), value sums and target sums (2), plus:
+    # then indicators with their elements (2), value sums and target sums (2), plus:
     # overview: area names, reports received, facilities expected; PWS-KIA: area names;
     # trend: the indicator menu, reports received and expected per month; compare: the
     # indicator menu and facility names. Without a month in the URL, overview, PWS-KIA and
     # compare add 2 to find the latest complete month (reports received and expected).
     EXPECTED = {
-        OVERVIEW: 16,
-        PWS: 14,
-        trend_url(): 15,  # with the improvement app's annotations (one UNION query)
-        compare_url(): 15,
+        OVERVIEW: 15,
+        PWS: 13,
+        trend_url(): 14,  # with the improvement app's annotations (one UNION query)
+        compare_url(): 14,
     }
 
     @classmethod
@@ -442,10 +442,10 @@ class MultiplesQueryCountTests(TestCase):
     """The same number of queries with 3 and with 8 facilities, for a district and a network.
 
     6 on every page (session, user, role assignments, demo banner, area, networks menu),
-    the indicator with its elements (3), the indicator menu, facility names, value sums,
+    the indicator with its elements (2), the indicator menu, facility names, value sums,
     target sums, facilities expected and reports received (the last four by facility)."""
 
-    EXPECTED = 15
+    EXPECTED = 14
 
     @classmethod
     def setUpTestData(cls):
