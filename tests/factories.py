@@ -232,6 +232,16 @@ class WorldMixin:
         ).user
         cls.admin = UserFactory(username="admin", is_staff=True, is_superuser=True)
         cls.outsider = UserFactory(username="outsider")
+        # one user per role, and one without any
+        cls.all_users = [
+            cls.coach_cilegon,
+            cls.dinkes_mukomuko,
+            cls.kapus_lubuk_pinang,
+            cls.provinsi_bengkulu,
+            cls.national_viewer,
+            cls.admin,
+            cls.outsider,
+        ]
         cls.all_facilities = {
             cls.pkm_lubuk_pinang,
             cls.pkm_kota_mukomuko,

@@ -40,7 +40,7 @@ from ..periods import (
     month_range,
     month_start,
 )
-from .sums import group_path, in_scope
+from .sums import group_path, reports_in_scope
 from .values import DEFAULT_STATUSES, DISTRICT, PROVINCE, ReportingRates
 
 # The state of one facility-month, beside the report statuses (draft, submitted, …).
@@ -174,12 +174,12 @@ def reporting_rates(
         report_path, report_rows = "area", rolled
     else:
         report_path = group_path(group_by, via_facility=True)
-        reports = in_scope(
-            MonthlyReport.objects.filter(period__gte=first, period__lte=end),
+        reports = reports_in_scope(
             facilities=facilities,
+            start=first,
+            end=end,
             statuses=MonthlyReport.Status.values,
             network=network,
-            status_field="status",
         )
         group = [report_path, "period", "facility__district__report_due_day"]
         report_rows = (

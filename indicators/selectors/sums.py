@@ -211,14 +211,30 @@ def report_values(
     value. Rooted at the values, each of a district's ~4,000 value rows probed its facility
     and its target: Kab. Mukomuko's overview sums took 31 ms, now 22 ms; a province's
     puskesmas 144 → 90 ms; every hospital of the country 2.3 → 0.8 s (full scale)."""
-    reports = in_scope(
+    reports = reports_in_scope(
+        facilities=facilities, start=start, end=end, statuses=statuses, network=network
+    )
+    return reports.filter(values__element_id__in=sorted(set(element_ids)))
+
+
+def reports_in_scope(
+    *,
+    facilities: QuerySet[Facility],
+    start: dt.date,
+    end: dt.date,
+    statuses: Sequence[str],
+    network: LearningNetwork | None,
+) -> QuerySet[MonthlyReport]:
+    """The reports of ``facilities`` from ``start`` to ``end`` in ``statuses``, in the
+    months the user may see them and, with ``network``, in the months each facility was a
+    member (:func:`in_scope`)."""
+    return in_scope(
         MonthlyReport.objects.filter(period__gte=start, period__lte=end),
         facilities=facilities,
         statuses=statuses,
         network=network,
         status_field="status",
     )
-    return reports.filter(values__element_id__in=sorted(set(element_ids)))
 
 
 def indicator_aggregates(indicators, total) -> dict:
@@ -518,12 +534,8 @@ def _target_sums(*, indicators, facilities, start, end, group_by, statuses, netw
         return {}
     path = group_path(group_by, via_facility=True)
     group = [path, "period"] if path else ["period"]
-    rows = in_scope(
-        MonthlyReport.objects.filter(period__gte=start, period__lte=end),
-        facilities=facilities,
-        statuses=statuses,
-        network=network,
-        status_field="status",
+    rows = reports_in_scope(
+        facilities=facilities, start=start, end=end, statuses=statuses, network=network
     ).filter(
         # the target of the report's year; the bounds let the database read only the
         # targets of the years shown (a facility holds one per year of its history)

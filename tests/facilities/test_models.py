@@ -114,15 +114,7 @@ class MembersVisibleToTests(WorldMixin, TestCase):
 
     def test_each_role_sees_the_members_visible_to_it(self):
         network = self.network_cilegon
-        for user in (
-            self.coach_cilegon,
-            self.dinkes_mukomuko,
-            self.kapus_lubuk_pinang,
-            self.provinsi_bengkulu,
-            self.national_viewer,
-            self.admin,
-            self.outsider,
-        ):
+        for user in self.all_users:
             with self.subTest(user=user.username):
                 expected = set(
                     Facility.objects.visible_to(user).filter(memberships__network=network)

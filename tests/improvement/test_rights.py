@@ -16,15 +16,7 @@ class RightsTests(ImprovementWorldMixin, TestCase):
         cls.build_improvement()
 
     def users(self):
-        return [
-            self.coach_cilegon,
-            self.dinkes_mukomuko,
-            self.kapus_lubuk_pinang,
-            self.provinsi_bengkulu,
-            self.national_viewer,
-            self.admin,
-            self.outsider,
-        ]
+        return self.all_users
 
     def test_facility_ids_with_is_can_in_bulk(self):
         facilities = Facility.objects.select_related("district")
