@@ -14,7 +14,14 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from .scoping import RIGHTS, Role, active_user, role_assignments_of, sees_everything
+from .scoping import (
+    RIGHTS,
+    Role,
+    active_user,
+    network_ids_of,
+    role_assignments_of,
+    sees_everything,
+)
 
 
 class Province(models.Model):
@@ -149,9 +156,7 @@ class FacilityQuerySet(models.QuerySet):
         visible = self.visible_to(user)
         if not active_user(user):
             return visible
-        if sees_everything(user) or network.pk in {
-            a.network_id for a in role_assignments_of(user) if a.network_id
-        }:
+        if sees_everything(user) or network.pk in network_ids_of(user):
             members = self.filter(memberships__network=network)
             members.month_scope_user = visible.month_scope_user
             return members

@@ -60,6 +60,11 @@ def sees_everything(user) -> bool:
     return user.is_superuser or any(a.is_national for a in role_assignments_of(user))
 
 
+def network_ids_of(user) -> set[int]:
+    """The networks the user holds a role on (coach, or any role scoped to a network)."""
+    return {a.network_id for a in role_assignments_of(user) if a.network_id}
+
+
 def sees_only_whole_districts(user) -> bool:
     """No facility or network role: everything the user sees is whole districts."""
     return not any(a.facility_id or a.network_id for a in role_assignments_of(user))

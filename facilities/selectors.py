@@ -38,7 +38,7 @@ from .models import (
     RoleAssignment,
     _scope_condition,
 )
-from .scoping import Role, active_user, role_assignments_of, sees_everything
+from .scoping import Role, active_user, network_ids_of, role_assignments_of, sees_everything
 
 
 def facilities_for_list(user) -> QuerySet[Facility]:
@@ -114,8 +114,7 @@ def _month_rule_user(facilities, network):
     user = getattr(facilities, "month_scope_user", None)
     if user is None or network is None:
         return user
-    own = {a.network_id for a in role_assignments_of(user) if a.network_id}
-    return None if network.pk in own else user
+    return None if network.pk in network_ids_of(user) else user
 
 
 def month_scope_of(facilities, *, facility_ref: str, period_ref: str, network=None) -> Q | None:
