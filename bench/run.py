@@ -229,6 +229,14 @@ def scenarios(end: dt.date) -> list[Scenario]:
         SUM(m.infants), SUM(m.under_five), COUNT(*)
         FROM indicators_districtmonthtarget m JOIN facilities_district d ON d.id = m.district_id
         WHERE m.status = 'approved' AND m.period BETWEEN %s AND %s {where} GROUP BY 1, 2"""
+    # Rows by province read the province rollups (ProvinceMonthTotal / ProvinceMonthTarget)
+    province_rollup_by = """SELECT m.province_id, m.period, m.element_id, SUM(m.approved),
+        SUM(m.approved_targeted), SUM(m.approved_reports) FROM indicators_provincemonthtotal m
+        WHERE m.period BETWEEN %s AND %s AND m.element_id = ANY(%s) GROUP BY 1, 2, 3"""
+    province_target_rollup_by = """SELECT m.province_id, m.period, SUM(m.pregnant),
+        SUM(m.deliveries), SUM(m.infants), SUM(m.under_five), COUNT(*)
+        FROM indicators_provincemonthtarget m
+        WHERE m.status = 'approved' AND m.period BETWEEN %s AND %s GROUP BY 1, 2"""
     # a network's facilities in the months they were members (as the pages count them)
     members = """AND EXISTS (SELECT 1 FROM facilities_networkmembership m
         WHERE m.facility_id = r.facility_id AND m.network_id = %s
@@ -285,6 +293,8 @@ def scenarios(end: dt.date) -> list[Scenario]:
     )
 
     def rollups(group: str, months, elements, where="", extra=()):
+        if group == "d.province_id":  # every province: the province rollups
+            return (province_rollup_by, [*months, elements]), (province_target_rollup_by, months)
         return (
             rollup_by.format(group=group, where=where),
             [*months, elements, *extra],
@@ -299,10 +309,7 @@ def scenarios(end: dt.date) -> list[Scenario]:
     # trend), not a page that chooses its month
     national_deaths = sql(*rollups("d.province_id", _months(end, 12), deaths))
     national_stunting = sql(
-        (
-            rollup_by.format(group="d.province_id", where=""),
-            [weighing(national_end), weighing(national_end), nutrition],
-        )
+        (province_rollup_by, [weighing(national_end), weighing(national_end), nutrition])
     )
     # the national funnel compares districts (one point per district, from the rollups)
     national_funnel = sql(*rollups("d.id", _months(national_end, 1), k1_num))

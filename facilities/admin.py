@@ -1,6 +1,10 @@
 from django.contrib import admin
 
-from indicators.services.rollups import report_counts_refresh, rollups_rebuild
+from indicators.services.rollups import (
+    province_rollups_rebuild,
+    report_counts_refresh,
+    rollups_rebuild,
+)
 from indicators.services.targets import catchment_target_save, catchment_targets_delete
 
 from .models import (
@@ -32,7 +36,12 @@ class DistrictAdmin(admin.ModelAdmin):
     list_select_related = ["province"]
 
     def save_model(self, request, obj, form, change):
+        stored = District.objects.filter(pk=obj.pk).values_list("province_id", flat=True)
+        old_province = stored.first() if change else None
         super().save_model(request, obj, form, change)
+        if change and old_province != obj.province_id:
+            # both provinces' rollups sum (or summed) the district's
+            province_rollups_rebuild(province_ids=[old_province, obj.province_id])
         if change and "report_due_day" in form.changed_data:
             report_counts_refresh(district_ids=[obj.pk])  # on time by the new due day
 

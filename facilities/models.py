@@ -24,9 +24,23 @@ from .scoping import (
 )
 
 
+class ProvinceQuerySet(models.QuerySet):
+    def wholly_visible_to(self, user) -> ProvinceQuerySet:
+        """Provinces all of whose facilities the user sees through a national or province
+        scope."""
+        if not active_user(user):
+            return self.none()
+        if sees_everything(user):
+            return self.all()
+        assignments = role_assignments_of(user)
+        return self.filter(pk__in=[a.province_id for a in assignments if a.province_id])
+
+
 class Province(models.Model):
     code = models.CharField(_("code"), max_length=2, unique=True)
     name = models.CharField(_("name"), max_length=100)
+
+    objects = ProvinceQuerySet.as_manager()
 
     class Meta:
         ordering = ["code"]
@@ -38,6 +52,19 @@ class Province(models.Model):
 
 
 class DistrictQuerySet(models.QuerySet):
+    # Set by :meth:`of_whole_provinces` on one queryset object; every queryset derived
+    # from it (``filter`` …) is a new object without it.
+    whole_provinces: ProvinceQuerySet | None = None
+
+    def of_whole_provinces(self, provinces: ProvinceQuerySet) -> DistrictQuerySet:
+        """These districts, which the caller vouches are every district of ``provinces``:
+        the rollup readers (``indicators.selectors.rollups``) may then add up province
+        rollups instead of district ones. The mark stays on the returned object only, so
+        a queryset narrowed from it never claims whole provinces."""
+        marked = self._chain()
+        marked.whole_provinces = provinces
+        return marked
+
     def visible_to(self, user) -> DistrictQuerySet:
         """Districts with at least one visible facility, or assigned by role."""
         if not active_user(user):

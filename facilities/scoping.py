@@ -70,6 +70,20 @@ def sees_only_whole_districts(user) -> bool:
     return not any(a.facility_id or a.network_id for a in role_assignments_of(user))
 
 
+def sees_only_whole_provinces(user) -> bool:
+    """Everything the user sees is whole provinces: a national scope, or only province
+    roles and district roles inside them."""
+    if sees_everything(user):
+        return True
+    assignments = role_assignments_of(user)
+    provinces = {a.province_id for a in assignments if a.province_id}
+    return all(
+        not (a.facility_id or a.network_id)
+        and (a.district_id is None or a.district.province_id in provinces)
+        for a in assignments
+    )
+
+
 def roles_for_facility(user, facility) -> set[str]:
     """The roles a user holds over one facility (through any scope that contains it).
     The facility's district must be loaded or loadable; networks give the coach role."""

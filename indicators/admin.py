@@ -9,6 +9,9 @@ from .models import (
     Indicator,
     MonthlyReport,
     Notification,
+    ProvinceMonthReports,
+    ProvinceMonthTarget,
+    ProvinceMonthTotal,
     ReportEvent,
     ValidationRule,
     ValueChange,
@@ -124,6 +127,30 @@ class DistrictMonthReportsAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ["period"]
     search_fields = ["district__name", "district__code"]
     list_select_related = ["district"]
+
+
+@admin.register(ProvinceMonthTotal)
+class ProvinceMonthTotalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["province", "period", "element", "approved", "submitted"]
+    list_filter = ["period", "province"]
+    search_fields = ["province__name", "element__code"]
+    list_select_related = ["province", "element"]
+
+
+@admin.register(ProvinceMonthTarget)
+class ProvinceMonthTargetAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["province", "period", "status", "pregnant", "deliveries", "infants"]
+    list_filter = ["period", "status", "province"]
+    search_fields = ["province__name", "province__code"]
+    list_select_related = ["province"]
+
+
+@admin.register(ProvinceMonthReports)
+class ProvinceMonthReportsAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["province", "period", "report_due_day", "received", "on_time", "approved"]
+    list_filter = ["period", "province"]
+    search_fields = ["province__name", "province__code"]
+    list_select_related = ["province"]
 
 
 @admin.register(Notification)

@@ -21,7 +21,11 @@ from facilities.models import (
     Province,
     Subdistrict,
 )
-from facilities.scoping import sees_only_whole_districts
+from facilities.scoping import (
+    sees_everything,
+    sees_only_whole_districts,
+    sees_only_whole_provinces,
+)
 
 from .selectors.values import DISTRICT, FACILITY, PROVINCE, SUBDISTRICT
 
@@ -68,7 +72,8 @@ class Area:
     code: str | None = None
     parents: list[Crumb] = field(default_factory=list)
     # Set when the facilities are exactly those of these districts (province and national
-    # pages, a district seen in full): totals may then come from the district rollups.
+    # pages, a district seen in full): totals may then come from the district rollups, and
+    # from the province rollups when the queryset is marked ``of_whole_provinces``.
     whole_districts: QuerySet[District] | None = None
 
     @property
@@ -96,7 +101,7 @@ def resolve_area(user, params) -> Area:
     root = Crumb(_("All my areas"))
     if not named:
         area = _everything(visible, root)
-        area.whole_districts = _whole(user, District.objects.all())
+        area.whole_districts = _whole(user, District.objects.all(), Province.objects.all())
         return area
     key, code = named[0]
     if key == NETWORK:
@@ -127,7 +132,11 @@ def resolve_area(user, params) -> Area:
             param=PROVINCE,
             code=province.code,
             parents=[root],
-            whole_districts=_whole(user, District.objects.filter(province=province)),
+            whole_districts=_whole(
+                user,
+                District.objects.filter(province=province),
+                Province.objects.filter(pk=province.pk),
+            ),
         )
     if key == DISTRICT:
         district = (
@@ -186,12 +195,21 @@ def resolve_area(user, params) -> Area:
     )
 
 
-def _whole(user, districts: QuerySet[District]) -> QuerySet[District] | None:
+def _whole(user, districts: QuerySet[District], provinces=None) -> QuerySet[District] | None:
     """Those of ``districts`` the user sees in full, or None when the user also sees
-    single facilities (a facility or network role): then only raw values are exact."""
+    single facilities (a facility or network role): then only raw values are exact.
+    ``provinces``: the provinces whose districts ``districts`` are; when the user sees
+    only whole provinces, those the user sees of them mark the result
+    (``DistrictQuerySet.of_whole_provinces``), so totals by province come from the
+    province rollups."""
     if not sees_only_whole_districts(user):
         return None
-    return districts.filter(pk__in=District.objects.wholly_visible_to(user).values("pk"))
+    whole = districts.filter(pk__in=District.objects.wholly_visible_to(user).values("pk"))
+    if provinces is None or not sees_only_whole_provinces(user):
+        return whole
+    if not sees_everything(user):
+        provinces = provinces.filter(pk__in=Province.objects.wholly_visible_to(user).values("pk"))
+    return whole.of_whole_provinces(provinces)
 
 
 def _province_crumb(province: Province) -> Crumb:

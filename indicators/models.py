@@ -496,28 +496,20 @@ class Notification(models.Model):
         return messages[self.kind] % params
 
 
-class DistrictMonthTotal(models.Model):
-    """Rollup: a district's monthly sum of one element, kept current by the workflow
-    services whenever a report enters or leaves the submitted / approved states. Province
-    and national pages sum these (≈ 514 districts) instead of millions of values.
+class MonthTotalColumns(models.Model):
+    """The sums of one element over an area's reports of a month, held by
+    :class:`DistrictMonthTotal` and :class:`ProvinceMonthTotal` (the same columns: a
+    province row is the sum of its districts' rows).
 
     ``*_targeted`` repeat the sums over facilities that hold a catchment target for the
     year: coverage numerators count only those (see ``selectors.sums``). ``*_hospital``
-    repeat the sums and report counts over the district's hospitals (RSUD, RSIA, private):
+    repeat the sums and report counts over the area's hospitals (RSUD, RSIA, private):
     the deaths & referrals page splits referrals sent by first-level facilities from those
     received by hospitals. Column names are :meth:`column` and :meth:`reports_column`,
     read by ``selectors.rollups`` and written by ``services.rollups``."""
 
     STATUSES = ("approved", "submitted")  # the report statuses a rollup holds
 
-    # The unique (district, period, element) index leads with the district: no index of
-    # its own on the foreign key.
-    district = models.ForeignKey(
-        "facilities.District",
-        on_delete=models.CASCADE,
-        related_name="month_totals",
-        db_index=False,
-    )
     period = models.DateField()
     # (element, period) below serves the foreign key too
     element = models.ForeignKey(
@@ -535,23 +527,7 @@ class DistrictMonthTotal(models.Model):
     submitted_hospital_reports = models.PositiveIntegerField(default=0)
 
     class Meta:
-        verbose_name = _("district monthly total")
-        verbose_name_plural = _("district monthly totals")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["district", "period", "element"], name="unique_district_month_element"
-            )
-        ]
-        # Province and national pages read a few elements of every district for a range
-        # of months: one (element, period) range each instead of a BitmapAnd of the
-        # period index with every row of the element (1.16M rows at full scale).
-        indexes = [
-            models.Index(fields=["period", "district"]),
-            models.Index(fields=["element", "period"], name="district_total_element_period"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.district_id} {self.period:%Y-%m} {self.element_id}"
+        abstract = True
 
     @classmethod
     def column(cls, status: str, *, targeted: bool = False, hospital: bool = False) -> str:
@@ -569,20 +545,92 @@ class DistrictMonthTotal(models.Model):
         """The column counting the reports of ``status`` behind the sums (of hospitals)."""
         return f"{cls.column(status, hospital=hospital)}_reports"
 
+    @classmethod
+    def sum_columns(cls) -> tuple[str, ...]:
+        """Every sum and report-count column, in the order the writes fill them."""
+        return tuple(
+            column
+            for status in cls.STATUSES
+            for column in (
+                cls.column(status),
+                cls.column(status, targeted=True),
+                cls.column(status, hospital=True),
+                cls.reports_column(status),
+                cls.reports_column(status, hospital=True),
+            )
+        )
 
-class DistrictMonthTarget(models.Model):
-    """Rollup: a district's annual catchment targets (sasaran) summed over the facilities
-    whose report for the month is in ``status`` and that hold a target for the month's
-    year: the coverage denominators of whole districts, so province and national pages
-    need not read the targets through every report. Kept current with
-    :class:`DistrictMonthTotal` (``services.rollups``)."""
+
+class DistrictMonthTotal(MonthTotalColumns):
+    """Rollup: a district's monthly sum of one element (:class:`MonthTotalColumns`), kept
+    current by the workflow services whenever a report enters or leaves the submitted /
+    approved states. Province pages sum these (≈ 10–40 districts) instead of millions of
+    values; national pages read :class:`ProvinceMonthTotal`."""
+
+    # The unique (district, period, element) index leads with the district: no index of
+    # its own on the foreign key.
+    district = models.ForeignKey(
+        "facilities.District",
+        on_delete=models.CASCADE,
+        related_name="month_totals",
+        db_index=False,
+    )
+
+    class Meta:
+        verbose_name = _("district monthly total")
+        verbose_name_plural = _("district monthly totals")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["district", "period", "element"], name="unique_district_month_element"
+            )
+        ]
+        # Province pages read a few elements of their districts for a range of months:
+        # one (element, period) range each instead of a BitmapAnd of the period index
+        # with every row of the element (1.16M rows at full scale).
+        indexes = [
+            models.Index(fields=["period", "district"]),
+            models.Index(fields=["element", "period"], name="district_total_element_period"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.district_id} {self.period:%Y-%m} {self.element_id}"
+
+
+class ProvinceMonthTotal(MonthTotalColumns):
+    """Rollup of the rollups: a province's monthly sum of one element, the sum of its
+    districts' :class:`DistrictMonthTotal` rows, refreshed with them (``services.rollups``).
+    National pages (rows by province, or one total) read 38 of these per element and
+    month instead of 514 district rows."""
+
+    # The unique (province, period, element) index leads with the province.
+    province = models.ForeignKey(
+        "facilities.Province", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+
+    class Meta:
+        verbose_name = _("province monthly total")
+        verbose_name_plural = _("province monthly totals")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["province", "period", "element"], name="unique_province_month_element"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["element", "period"], name="province_total_element_period"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.province_id} {self.period:%Y-%m} {self.element_id}"
+
+
+class MonthTargetColumns(models.Model):
+    """An area's annual catchment targets (sasaran) summed over the facilities whose
+    report for the month is in ``status`` and that hold a target for the month's year:
+    the coverage denominators of whole areas (:class:`DistrictMonthTarget`,
+    :class:`ProvinceMonthTarget`)."""
 
     KINDS = ("population", "pregnant", "deliveries", "infants", "under_five")
 
-    # The unique (district, period, status) index leads with the district.
-    district = models.ForeignKey(
-        "facilities.District", on_delete=models.CASCADE, related_name="+", db_index=False
-    )
     period = models.DateField()
     status = models.CharField(max_length=10, choices=MonthlyReport.Status.choices)
     population = models.BigIntegerField(default=0)
@@ -590,6 +638,20 @@ class DistrictMonthTarget(models.Model):
     deliveries = models.BigIntegerField(default=0)
     infants = models.BigIntegerField(default=0)
     under_five = models.BigIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class DistrictMonthTarget(MonthTargetColumns):
+    """Rollup: a district's targets (:class:`MonthTargetColumns`), so province pages need
+    not read the targets through every report. Kept current with
+    :class:`DistrictMonthTotal` (``services.rollups``)."""
+
+    # The unique (district, period, status) index leads with the district.
+    district = models.ForeignKey(
+        "facilities.District", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
 
     class Meta:
         verbose_name = _("district monthly target")
@@ -605,12 +667,47 @@ class DistrictMonthTarget(models.Model):
         return f"{self.district_id} {self.period:%Y-%m} {self.status}"
 
 
-class DistrictMonthReports(models.Model):
-    """Rollup: a district's report counts for one month, over the facility-months that
-    are expected (active, within the reporting window; ``selectors.completeness``):
-    received (first submission recorded), on time (by the district's due day), and the
-    reports now submitted or approved. Province and national completeness sum these
-    instead of every report of the country. Kept current with
+class ProvinceMonthTarget(MonthTargetColumns):
+    """Rollup: a province's targets, the sum of its districts' :class:`DistrictMonthTarget`
+    rows, refreshed with them."""
+
+    province = models.ForeignKey(
+        "facilities.Province", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+
+    class Meta:
+        verbose_name = _("province monthly target")
+        verbose_name_plural = _("province monthly targets")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["province", "period", "status"], name="unique_province_month_status"
+            )
+        ]
+        indexes = [models.Index(fields=["period", "province"])]
+
+    def __str__(self) -> str:
+        return f"{self.province_id} {self.period:%Y-%m} {self.status}"
+
+
+class MonthReportsColumns(models.Model):
+    """An area's report counts for one month, over the facility-months that are expected
+    (active, within the reporting window; ``selectors.completeness``): received (first
+    submission recorded), on time (by the district's due day), and the reports now
+    submitted or approved (:class:`DistrictMonthReports`, :class:`ProvinceMonthReports`)."""
+
+    period = models.DateField()
+    received = models.PositiveIntegerField(default=0)
+    on_time = models.PositiveIntegerField(default=0)
+    approved = models.PositiveIntegerField(default=0)
+    submitted = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class DistrictMonthReports(MonthReportsColumns):
+    """Rollup: a district's report counts (:class:`MonthReportsColumns`). Province
+    completeness sums these instead of every report of the country. Kept current with
     :class:`DistrictMonthTotal` (``services.rollups``) and refreshed for a whole district
     when a facility's reporting window or the district's due day changes."""
 
@@ -618,11 +715,6 @@ class DistrictMonthReports(models.Model):
     district = models.ForeignKey(
         "facilities.District", on_delete=models.CASCADE, related_name="+", db_index=False
     )
-    period = models.DateField()
-    received = models.PositiveIntegerField(default=0)
-    on_time = models.PositiveIntegerField(default=0)
-    approved = models.PositiveIntegerField(default=0)
-    submitted = models.PositiveIntegerField(default=0)
 
     class Meta:
         verbose_name = _("district monthly report counts")
@@ -634,3 +726,27 @@ class DistrictMonthReports(models.Model):
 
     def __str__(self) -> str:
         return f"{self.district_id} {self.period:%Y-%m}"
+
+
+class ProvinceMonthReports(MonthReportsColumns):
+    """Rollup: a province's report counts, the sum of its districts'
+    :class:`DistrictMonthReports` rows per due day (whether a month is due yet depends on
+    the district's ``report_due_day``), refreshed with them."""
+
+    province = models.ForeignKey(
+        "facilities.Province", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    report_due_day = models.PositiveSmallIntegerField()
+
+    class Meta:
+        verbose_name = _("province monthly report counts")
+        verbose_name_plural = _("province monthly report counts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["province", "period", "report_due_day"], name="unique_province_month"
+            )
+        ]
+        indexes = [models.Index(fields=["period", "province"])]
+
+    def __str__(self) -> str:
+        return f"{self.province_id} {self.period:%Y-%m} (due {self.report_due_day})"

@@ -29,7 +29,7 @@ from django.utils import timezone
 from facilities.models import District, Facility, LearningNetwork, NetworkMembership
 from facilities.selectors import member_in_month, month_scope_until
 
-from ..models import DistrictMonthReports, MonthlyReport
+from ..models import MonthlyReport
 from ..periods import (
     MONTH,
     add_months,
@@ -40,8 +40,9 @@ from ..periods import (
     month_range,
     month_start,
 )
+from .rollups import REPORTS, ROLLUP_LEVELS, rollup_source
 from .sums import group_path, reports_in_scope
-from .values import DEFAULT_STATUSES, DISTRICT, PROVINCE, ReportingRates
+from .values import DEFAULT_STATUSES, ReportingRates
 
 # The state of one facility-month, beside the report statuses (draft, submitted, …).
 NOT_DUE, MISSING, NOT_EXPECTED = "not_due", "missing", "not_expected"
@@ -147,7 +148,7 @@ def reporting_rates(
     per (area, reporting window, due day[, membership dates]), reports counted per
     (area, month, due day). With ``districts`` (the caller vouches that ``facilities``
     are all the facilities of these districts) the report counts by district, province
-    or overall come from :class:`DistrictMonthReports` instead of every report."""
+    or overall come from the report-count rollups instead of every report."""
     today = today or timezone.localdate()
     first = first_month_needed(start, granularity)
     months = month_range(first, end)
@@ -256,34 +257,28 @@ def reporting_rates(
     return result
 
 
-_ROLLED_PATHS = {None: None, DISTRICT: "district_id", PROVINCE: "district__province_id"}
-
-
 def _rolled_report_counts(districts, start, end, group_by, statuses, *, network, scope_until):
-    """The report counts from :class:`DistrictMonthReports` as the rows of the raw
-    query (``area``, ``period``, due day, received, on time, approved, included), or
-    None when the rollups cannot answer (part of a district, a network, a coach's
-    months, kecamatan or facility rows, a status they do not hold)."""
+    """The report counts from the report-count rollups (``rollups.rollup_source``:
+    province or district ones) as the rows of the raw query (``area``, ``period``, due
+    day, received, on time, approved, included), or None when the rollups cannot answer
+    (part of a district, a network, a coach's months, kecamatan or facility rows, a
+    status they do not hold)."""
     held = {MonthlyReport.Status.APPROVED, MonthlyReport.Status.SUBMITTED}
     if (
         districts is None
         or network is not None
         or scope_until is not None
-        or group_by not in _ROLLED_PATHS
+        or group_by not in ROLLUP_LEVELS
         or not set(statuses) <= held
     ):
         return None
-    path = _ROLLED_PATHS[group_by]
+    source = rollup_source(REPORTS, districts, group_by)
     included = [F(status) for status in sorted(set(statuses))]
     total = included[0] + included[1] if len(included) == 2 else included[0]
     rows = (
-        DistrictMonthReports.objects.filter(
-            district__in=districts, period__gte=start, period__lte=end
-        )
+        source.rows.filter(period__gte=start, period__lte=end)
         .values(
-            "period",
-            "district__report_due_day",
-            **({"area": F(path)} if path else {}),
+            "period", due_day=F(source.due_day), **({"area": F(source.path)} if source.path else {})
         )
         .annotate(
             sum_received=Sum("received"),
@@ -297,7 +292,7 @@ def _rolled_report_counts(districts, start, end, group_by, statuses, *, network,
         {
             "area": row.get("area"),
             "period": row["period"],
-            "facility__district__report_due_day": row["district__report_due_day"],
+            "facility__district__report_due_day": row["due_day"],
             "received": row["sum_received"],
             "on_time": row["sum_on_time"],
             "approved": row["sum_approved"],

@@ -15,7 +15,7 @@ from facilities.models import District, Facility, LearningNetwork, Province
 from .. import catalogue
 from ..models import DataValue, DistrictMonthTotal, Indicator
 from ..periods import MONTH, TOTAL, Window, add_months, month_label, month_range, month_start
-from .rollups import rollup_statuses
+from .rollups import TOTALS, rollup_source, rollup_statuses
 from .sums import (
     in_scope,
     indicators_with_elements,
@@ -61,11 +61,10 @@ def latest_weighing_month(
         measured = F(DistrictMonthTotal.column(rollup_statuses(statuses)[0]))
         for status in rollup_statuses(statuses)[1:]:
             measured = measured + F(DistrictMonthTotal.column(status))
-        rows = DistrictMonthTotal.objects.alias(measured=measured).filter(
-            district__in=districts,
-            element__code=catalogue.MEASURED,
-            measured__gt=0,
-            period__lte=until,
+        rows = (
+            rollup_source(TOTALS, districts, None)
+            .rows.alias(measured=measured)
+            .filter(element__code=catalogue.MEASURED, measured__gt=0, period__lte=until)
         )
     else:
         rows = in_scope(

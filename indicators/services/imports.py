@@ -36,7 +36,7 @@ from ..models import (
 from ..periods import format_period, month_start, parse_period
 from ..validation import Finding, active_rules, element_histories, validate_values
 from . import reports
-from .rollups import rollup_refresh
+from .rollups import rollups_refresh
 
 
 @dataclass(frozen=True)
@@ -636,7 +636,7 @@ def _copy_text(value) -> str:
 
 
 def _refresh_rollups(touched: Iterable[MonthlyReport]) -> None:
-    """``rollup_refresh`` once per district-month whose totals hold a touched report.
+    """``rollups_refresh`` of the district-months whose totals hold a touched report.
     Imports write drafts and returned reports only, which rollups leave out, so today this
     refreshes nothing; it keeps the rollups right should an import ever write a held one."""
     held = set(DistrictMonthTotal.STATUSES)
@@ -644,7 +644,4 @@ def _refresh_rollups(touched: Iterable[MonthlyReport]) -> None:
     if not facility_ids:
         return
     districts = dict(Facility.objects.filter(pk__in=facility_ids).values_list("pk", "district_id"))
-    for district_id, period in sorted(
-        {(districts[r.facility_id], r.period) for r in touched if r.status in held}
-    ):
-        rollup_refresh(district_id=district_id, period=period)
+    rollups_refresh({(districts[r.facility_id], r.period) for r in touched if r.status in held})

@@ -34,6 +34,7 @@ from ..models import DataElement, DataValue, MonthlyReport, ReportEvent, ValueCh
 from ..periods import add_months, month_start
 from ..selectors.review import review_summaries
 from ..validation import ValidationResult, active_rules, element_history, validate_values
+from . import rollups
 from .notifications import notify
 from .rollups import rollup_refresh
 
@@ -496,4 +497,6 @@ def reports_approve_clean(*, reports, user) -> list[MonthlyReport]:
                 _("Not approved: these reports have warnings or outliers to look at: %(list)s")
                 % {"list": ", ".join(str(r.facility) for r in unclean)}
             )
-        return [report_approve(report=report, user=user) for report in locked]
+        # the rollups of each district-month once, after every approval
+        with rollups.batched():
+            return [report_approve(report=report, user=user) for report in locked]

@@ -1,18 +1,30 @@
-"""Writes of the district rollups: kept current inside the workflow's transaction.
+"""Writes of the rollups: kept current inside the workflow's transaction.
 
-The read side is ``selectors.rollups``; both name the columns through
-``DistrictMonthTotal.column`` / ``reports_column``.
+Two tiers: the district rollups (``DistrictMonth*``) are recomputed from the values and
+reports of a district-month; the province rollups (``ProvinceMonth*``) from the rows of
+the province's districts, right after them in the same transaction. The read side is
+``selectors.rollups``; both name the columns through ``MonthTotalColumns.column`` /
+``reports_column``.
+
+Locks, always in this order, so two transactions cannot wait on each other: the
+rollup table (ROW EXCLUSIVE; a rebuild takes EXCLUSIVE), then every district-month
+refreshed, sorted, then every province-month, sorted. :func:`rollups_refresh` takes a
+whole batch in that order; :func:`batched` gathers the refreshes of a unit of work
+(several approvals in one transaction) into one such batch.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
+from collections.abc import Iterable
 
 from django.db import connection, transaction
 from django.db.models import BigIntegerField, Case, Count, IntegerField, Q, Sum, When
 from django.db.models.functions import Cast, ExtractYear
 
-from facilities.models import Facility
+from facilities.models import District, Facility
 
 from ..models import (
     DataValue,
@@ -20,6 +32,9 @@ from ..models import (
     DistrictMonthTarget,
     DistrictMonthTotal,
     MonthlyReport,
+    ProvinceMonthReports,
+    ProvinceMonthTarget,
+    ProvinceMonthTotal,
 )
 from ..selectors.completeness import expected_reports, submitted_in_time
 from ..selectors.sums import HAS_TARGET, with_held_target
@@ -48,17 +63,8 @@ def _rollup_rows(values):
     return values.annotate(**columns).order_by()
 
 
-_ROLLUP_FIELDS = tuple(
-    column
-    for status in DistrictMonthTotal.STATUSES
-    for column in (
-        DistrictMonthTotal.column(status),
-        DistrictMonthTotal.column(status, targeted=True),
-        DistrictMonthTotal.column(status, hospital=True),
-        DistrictMonthTotal.reports_column(status),
-        DistrictMonthTotal.reports_column(status, hospital=True),
-    )
-)
+_ROLLUP_FIELDS = DistrictMonthTotal.sum_columns()
+_COUNT_FIELDS = ("received", "on_time", "approved", "submitted")
 _HELD = list(DistrictMonthTotal.STATUSES)
 
 
@@ -84,13 +90,77 @@ def _lock_district_month(district_id: int, period: dt.date) -> None:
         )
 
 
+def _lock_province_month(province_id: int, period: dt.date) -> None:
+    """Serialise the refreshes of one province-month (its districts' refreshes each
+    recompute it) until the transaction ends: taken after the district-months, as
+    :func:`rollups_refresh` orders them. One bigint key: that key space is PostgreSQL's
+    other one, apart from the district-months' two int4 keys."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s)",
+            [province_id * 1_000_000 + period.year * 100 + period.month],
+        )
+
+
+# The district-months gathered by ``batched`` (None outside a batch)
+_batch: contextvars.ContextVar[set | None] = contextvars.ContextVar("rollup_batch", default=None)
+
+
+@contextlib.contextmanager
+def batched():
+    """Inside the block, :func:`rollup_refresh` only notes its district-month; at the end
+    of the block (still inside the caller's transaction) each one noted is refreshed once,
+    in lock order (:func:`rollups_refresh`). For a unit of work that changes several
+    reports: a batch approval of 17 reports of one district-month refreshes it once, and
+    two batches over the same districts cannot deadlock. A block inside a block joins it;
+    an exception discards the batch (the transaction rolls back anyway)."""
+    if _batch.get() is not None:
+        yield
+        return
+    token = _batch.set(set())
+    try:
+        yield
+        pending = _batch.get()
+    finally:
+        _batch.reset(token)
+    rollups_refresh(pending)
+
+
 def rollup_refresh(*, district_id: int, period: dt.date) -> int:
-    """Recompute one district's totals for one month (called inside the workflow's
-    transaction, so the rollup and the report never disagree). Concurrent refreshes of
-    one district-month take turns (``_lock_district_month``)."""
+    """Recompute one district's totals for one month, then its province's (called inside
+    the workflow's transaction, so the rollups and the report never disagree). Inside
+    :func:`batched` the refresh waits for the end of the block."""
+    pending = _batch.get()
+    if pending is not None:
+        pending.add((district_id, period))
+        return 0
+    return rollups_refresh([(district_id, period)])
+
+
+def rollups_refresh(district_months: Iterable[tuple[int, dt.date]]) -> int:
+    """Recompute the district rollups of ``district_months`` ((district id, month)
+    pairs), then the province rollups over them: each district-month and province-month
+    once, locked in sorted order (district-months first). Concurrent refreshes of one
+    district-month or province-month take turns."""
+    district_months = sorted(set(district_months))
+    if not district_months:
+        return 0
+    provinces = dict(
+        District.objects.filter(pk__in={d for d, _ in district_months}).values_list(
+            "pk", "province_id"
+        )
+    )
+    created = 0
     with transaction.atomic():
-        _lock_district_month(district_id, period)
-        return _refresh(district_id, period)
+        for district_id, period in district_months:
+            _lock_district_month(district_id, period)
+            created += _refresh(district_id, period)
+        for province_id, period in sorted({(provinces[d], p) for d, p in district_months}):
+            _lock_province_month(province_id, period)
+            _refresh_provinces(province_ids=[province_id], periods=[period])
+    return created
 
 
 def _refresh(district_id: int, period: dt.date) -> int:
@@ -140,10 +210,12 @@ def report_counts_refresh(*, district_ids) -> int:
     district_ids = sorted(set(district_ids))
     with transaction.atomic():
         _lock_rollups()
-        return _refresh_report_counts(
+        refreshed = _refresh_report_counts(
             MonthlyReport.objects.filter(facility__district_id__in=district_ids),
             DistrictMonthReports.objects.filter(district_id__in=district_ids),
         )
+        _refresh_provinces(province_ids=_provinces_of(district_ids), tables=[_REPORTS])
+        return refreshed
 
 
 def _target_rows(reports, *group: str):
@@ -196,7 +268,66 @@ def rollups_rebuild(*, district_ids=None) -> int:
             **({} if district_ids is None else {"district_id__in": district_ids})
         ),
     )
-    return _write_rollups(values, reports)
+    created = _write_rollups(values, reports)
+    _refresh_provinces(province_ids=None if district_ids is None else _provinces_of(district_ids))
+    return created
+
+
+@transaction.atomic
+def province_rollups_rebuild(*, province_ids=None) -> int:
+    """Recompute the province rollups (of every province, or of some) from the district
+    rollups: after a district moves to another province, whose rows no report workflow
+    step touches. Holds off every refresh meanwhile (:func:`_lock_rollups`)."""
+    _lock_rollups()
+    return _refresh_provinces(province_ids=province_ids)
+
+
+def _provinces_of(district_ids) -> list[int]:
+    return sorted(
+        set(District.objects.filter(pk__in=district_ids).values_list("province_id", flat=True))
+    )
+
+
+# The province tier: each table with the district table it sums, the key columns beside
+# the province and the summed columns. Report counts keep the district's due day (whether
+# a month is due yet depends on it).
+_TOTALS = (ProvinceMonthTotal, DistrictMonthTotal, ("period", "element_id"), _ROLLUP_FIELDS)
+_TARGETS = (
+    ProvinceMonthTarget,
+    DistrictMonthTarget,
+    ("period", "status"),
+    DistrictMonthTarget.KINDS,
+)
+_REPORTS = (
+    ProvinceMonthReports,
+    DistrictMonthReports,
+    ("period", "district__report_due_day"),
+    _COUNT_FIELDS,
+)
+
+
+def _refresh_provinces(*, province_ids=None, periods=None, tables=(_TOTALS, _TARGETS, _REPORTS)):
+    """Replace the province rows of ``province_ids`` (None: every province) in
+    ``periods`` (None: every month) by the sums of their districts' rows: per table one
+    DELETE and one grouped ``INSERT … SELECT``, never a row through Python."""
+    created = 0
+    for model, source, key, columns in tables:
+        existing, rows = model.objects.all(), source.objects.all()
+        if province_ids is not None:
+            existing = existing.filter(province_id__in=province_ids)
+            rows = rows.filter(district__province_id__in=province_ids)
+        if periods is not None:
+            existing = existing.filter(period__in=periods)
+            rows = rows.filter(period__in=periods)
+        existing.delete()
+        fields = ["province", *(k.removeprefix("district__") for k in key)]
+        grouped = (
+            rows.values("district__province_id", *key)
+            .annotate(**{f"sum_{c}": Sum(c) for c in columns})
+            .order_by()
+        )
+        created += _insert_select(model, grouped, [*fields, *columns])
+    return created
 
 
 def _write_rollups(values, reports) -> int:

@@ -5,7 +5,7 @@ A target feeds two rollups: ``DistrictMonthTarget`` (Σ sasaran of the reporting
 facilities, the coverage denominators of whole districts) and the ``*_targeted`` columns
 of ``DistrictMonthTotal`` (coverage numerators count only facilities holding a target for
 the year). Both are recomputed for the twelve months of each district-year touched, through
-``rollups.rollup_refresh`` and so under its locks. No signals: the admin and any import
+``rollups.rollups_refresh`` and so under its locks. No signals: the admin and any import
 call these functions explicitly.
 """
 
@@ -18,19 +18,21 @@ from django.db import transaction
 
 from facilities.models import CatchmentTarget
 
-from .rollups import rollup_refresh
+from .rollups import rollups_refresh
 
 
 def targets_refresh_rollups(*, district_years: Iterable[tuple[int, int]]) -> int:
     """Recompute the rollups of every month of each (district id, year); the number of
-    district-months refreshed. Sorted, so two callers take the month locks in one order."""
-    refreshed = 0
+    district-months refreshed. One batch (``rollups_refresh``), so two callers take the
+    month locks in one order."""
+    months = {
+        (district_id, dt.date(year, month, 1))
+        for district_id, year in set(district_years)
+        for month in range(1, 13)
+    }
     with transaction.atomic():
-        for district_id, year in sorted(set(district_years)):
-            for month in range(1, 13):
-                rollup_refresh(district_id=district_id, period=dt.date(year, month, 1))
-                refreshed += 1
-    return refreshed
+        rollups_refresh(months)
+    return len(months)
 
 
 def _stored_district_year(target: CatchmentTarget) -> tuple[int, int] | None:

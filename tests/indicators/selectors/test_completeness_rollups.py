@@ -12,12 +12,13 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from facilities.models import District, Facility
-from indicators.models import DistrictMonthReports, MonthlyReport
+from indicators.models import DistrictMonthReports, MonthlyReport, ProvinceMonthReports
 from indicators.selectors.completeness import on_time, reporting_rates
 from indicators.selectors.values import DISTRICT, PROVINCE
 from indicators.services import reports as workflow
 from indicators.services.rollups import rollups_rebuild
 from tests.factories import FacilityFactory, ReportFactory, WorldMixin, add_values
+from tests.indicators.services.test_rollups import recomputed_provinces, stored_provinces
 
 WIB = ZoneInfo("Asia/Jakarta")
 JAN, FEB, MAR, APR = (dt.date(2025, m, 1) for m in range(1, 5))
@@ -148,6 +149,7 @@ class RolledCompletenessTests(WorldMixin, TestCase):
         self.assertEqual(response.status_code, 302)
         self.assertEqual(DistrictMonthReports.objects.get(district=district, period=FEB).on_time, 3)
         self.assertEqual(stored(), recomputed())
+        self.assertEqual(stored_provinces(), recomputed_provinces())
         facility = self.pkm_lubuk_pinang
         response = self.client.post(
             reverse("admin:facilities_facility_change", args=[facility.pk]),
@@ -168,3 +170,21 @@ class RolledCompletenessTests(WorldMixin, TestCase):
         self.assertEqual(response.status_code, 302)
         self.assertEqual(DistrictMonthReports.objects.get(district=district, period=FEB).on_time, 2)
         self.assertEqual(stored(), recomputed())
+        self.assertEqual(stored_provinces(), recomputed_provinces())
+
+    def test_a_district_moved_to_another_province_moves_its_province_sums(self):
+        self.client.force_login(self.admin)
+        district, banten = self.mukomuko, self.cilegon.province
+        response = self.client.post(
+            reverse("admin:facilities_district_change", args=[district.pk]),
+            {
+                "code": district.code,
+                "name": district.name,
+                "kind": district.kind,
+                "province": banten.pk,
+                "report_due_day": district.report_due_day,
+            },
+        )
+        self.assertEqual(response.status_code, 302)
+        self.assertEqual(stored_provinces(), recomputed_provinces())
+        self.assertTrue(ProvinceMonthReports.objects.filter(province=banten, period=FEB).exists())

@@ -1,19 +1,31 @@
-"""District rollups: kept current by the workflow, equal to the raw sums, used only where
-they are exact (whole districts)."""
+"""District and province rollups: kept current by the workflow, equal to the raw sums,
+used only where they are exact (whole districts, whole provinces)."""
 
 import datetime as dt
 import random
 import threading
+from collections import defaultdict
+from unittest import mock
 
 import pytest
 import time_machine
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Count
 from django.test import TestCase
 
-from facilities.models import District, Facility, RoleAssignment
+from facilities.models import District, Facility, Province, RoleAssignment
 from indicators.areas import resolve_area
-from indicators.models import DistrictMonthTotal, Indicator, MonthlyReport
+from indicators.models import (
+    DistrictMonthReports,
+    DistrictMonthTarget,
+    DistrictMonthTotal,
+    Indicator,
+    MonthlyReport,
+    ProvinceMonthReports,
+    ProvinceMonthTarget,
+    ProvinceMonthTotal,
+)
+from indicators.selectors.completeness import reporting_rates
 from indicators.selectors.sums import indicators_with_elements, monthly_sums
 from indicators.selectors.values import DISTRICT, PROVINCE, WITH_SUBMITTED
 from indicators.services import reports, rollups
@@ -30,7 +42,8 @@ CODES = ["K1_COV", "PF_COV", "NMR", "RUJUKAN_BALIK_RATE", "STUNTING_PREV"]
 
 
 def snapshot():
-    return sorted(
+    """The district value rollups and every province rollup."""
+    districts = sorted(
         DistrictMonthTotal.objects.values_list(
             "district_id",
             "period",
@@ -43,6 +56,52 @@ def snapshot():
             "submitted_reports",
         )
     )
+    return districts, stored_provinces()
+
+
+# The province tier: (province table, district table, key fields, summed fields)
+PROVINCE_TABLES = [
+    (
+        ProvinceMonthTotal,
+        DistrictMonthTotal,
+        ("period", "element_id"),
+        DistrictMonthTotal.sum_columns(),
+    ),
+    (ProvinceMonthTarget, DistrictMonthTarget, ("period", "status"), DistrictMonthTarget.KINDS),
+    (
+        ProvinceMonthReports,
+        DistrictMonthReports,
+        ("period", "report_due_day"),
+        ("received", "on_time", "approved", "submitted"),
+    ),
+]
+
+
+def stored_provinces() -> list[list[tuple]]:
+    """Every province rollup row, per table."""
+    return [
+        sorted(model.objects.values_list("province_id", *key, *columns))
+        for model, _source, key, columns in PROVINCE_TABLES
+    ]
+
+
+def recomputed_provinces() -> list[list[tuple]]:
+    """The province rollups as Python adds up the district rows (each district's
+    province and due day read now)."""
+    districts = {d.pk: d for d in District.objects.all()}
+    tables = []
+    for _model, source, key, columns in PROVINCE_TABLES:
+        sums: dict = defaultdict(list)
+        source_key = [k for k in key if k != "report_due_day"]
+        for row in source.objects.values("district_id", *source_key, *columns):
+            district = districts[row["district_id"]]
+            values = {**row, "report_due_day": district.report_due_day}
+            total = sums[(district.province_id, *(values[k] for k in key))]
+            total.extend([0] * (len(columns) - len(total)))
+            for i, column in enumerate(columns):
+                total[i] += row[column]
+        tables.append(sorted((*k, *v) for k, v in sums.items()))
+    return tables
 
 
 @time_machine.travel(dt.datetime(2025, 4, 20, 3, 0, tzinfo=dt.UTC))
@@ -110,6 +169,62 @@ class RollupTests(WorldMixin, TestCase):
                     self.compare(group_by, statuses, everywhere)
         self.compare(None, ("approved",), District.objects.filter(pk=self.mukomuko.pk))
 
+    def test_province_rollups_equal_raw_sums(self):
+        self.assertEqual(stored_provinces(), recomputed_provinces())
+        bengkulu = Province.objects.filter(code="17")
+        for districts in (
+            District.objects.all().of_whole_provinces(Province.objects.all()),
+            District.objects.filter(province__in=bengkulu).of_whole_provinces(bengkulu),
+        ):
+            for group_by in (None, PROVINCE):
+                for statuses in (("approved",), WITH_SUBMITTED):
+                    with self.subTest(districts=districts, group_by=group_by, statuses=statuses):
+                        self.compare(group_by, statuses, districts)
+
+    def test_whole_provinces_read_the_province_rollups(self):
+        """Rows by province (or one total) over marked districts read ProvinceMonth*,
+        rows by district the district rollups; a queryset narrowed from a marked one is
+        not marked."""
+        marked = District.objects.all().of_whole_provinces(Province.objects.all())
+        arguments = dict(
+            indicators=self.indicators,
+            facilities=Facility.objects.all(),
+            start=MONTHS[0],
+            end=MONTHS[-1],
+            districts=marked,
+        )
+        for group_by, table in (
+            (PROVINCE, "indicators_provincemonth"),
+            (None, "indicators_provincemonth"),
+            (DISTRICT, "indicators_districtmonth"),
+        ):
+            with self.subTest(group_by=group_by), self.assertNumQueries(2) as queries:
+                monthly_sums(**arguments, group_by=group_by)
+            self.assertTrue(all(table in q["sql"] for q in queries.captured_queries))
+        with self.assertNumQueries(2) as queries:
+            monthly_sums(**{**arguments, "districts": marked.filter(pk__gt=0)}, group_by=None)
+        self.assertTrue(
+            all("indicators_districtmonth" in q["sql"] for q in queries.captured_queries)
+        )
+
+    def test_province_report_counts_equal_raw_counts(self):
+        for group_by in (None, PROVINCE):
+            arguments = dict(
+                facilities=Facility.objects.all(),
+                start=MONTHS[0],
+                end=MONTHS[-1],
+                group_by=group_by,
+                today=dt.date(2025, 4, 20),
+            )
+            raw = reporting_rates(**arguments)
+            with self.assertNumQueries(2) as queries:
+                rolled = reporting_rates(
+                    **arguments,
+                    districts=District.objects.all().of_whole_provinces(Province.objects.all()),
+                )
+            self.assertIn("indicators_provincemonthreports", queries.captured_queries[1]["sql"])
+            self.assertEqual(raw, rolled, group_by)
+
     def test_workflow_keeps_rollups_current(self):
         report = MonthlyReport.objects.filter(facility=self.pkm_lubuk_pinang).first()
         MonthlyReport.objects.filter(pk=report.pk).update(status="draft")
@@ -143,8 +258,25 @@ class RollupTests(WorldMixin, TestCase):
     def test_rebuild_for_some_districts_leaves_others(self):
         before = snapshot()
         DistrictMonthTotal.objects.filter(district=self.cilegon).update(approved=0)
+        ProvinceMonthTotal.objects.filter(province=self.cilegon.province).update(approved=0)
         rollups.rollups_rebuild(district_ids=[self.cilegon.pk])
         self.assertEqual(before, snapshot())
+
+    def test_a_district_moving_province_moves_its_sums(self):
+        banten = self.cilegon.province
+        District.objects.filter(pk=self.bengkulu_selatan.pk).update(province=banten)
+        rollups.province_rollups_rebuild(province_ids=[self.mukomuko.province_id, banten.pk])
+        self.assertEqual(stored_provinces(), recomputed_provinces())
+
+    def test_a_failed_batch_refreshes_nothing(self):
+        with (
+            mock.patch.object(rollups, "_refresh") as refresh,
+            self.assertRaises(RuntimeError),
+            rollups.batched(),
+        ):
+            rollups.rollup_refresh(district_id=self.mukomuko.pk, period=MONTHS[0])
+            raise RuntimeError
+        refresh.assert_not_called()
 
 
 class WholeDistrictTests(WorldMixin, TestCase):
@@ -157,6 +289,23 @@ class WholeDistrictTests(WorldMixin, TestCase):
     def whole(self, user, **params):
         area = resolve_area(user, params)
         return None if area.whole_districts is None else set(area.whole_districts)
+
+    def provinces(self, user, **params):
+        """The provinces the area's whole districts are marked as all the districts of."""
+        districts = resolve_area(user, params).whole_districts
+        marked = getattr(districts, "whole_provinces", None)
+        return None if marked is None else {p.code for p in marked}
+
+    def test_who_sees_whole_provinces(self):
+        self.assertEqual(self.provinces(self.national_viewer), {"17", "36"})
+        self.assertEqual(self.provinces(self.national_viewer, province="36"), {"36"})
+        self.assertEqual(self.provinces(self.provinsi_bengkulu), {"17"})
+        self.assertEqual(self.provinces(self.provinsi_bengkulu, province="17"), {"17"})
+        # a district role sees part of its province; a district page has no province rows
+        self.assertIsNone(self.provinces(self.dinkes_mukomuko))
+        self.assertIsNone(self.provinces(self.dinkes_mukomuko, province="17"))
+        self.assertIsNone(self.provinces(self.national_viewer, district="17.06"))
+        self.assertIsNone(self.provinces(self.coach_cilegon))
 
     def test_who_sees_whole_districts(self):
         self.assertEqual(self.whole(self.national_viewer), set(District.objects.all()))
@@ -231,6 +380,61 @@ def _ten_submitted_reports():
         add_values(report, {"K1": 10 + n, "PF": 5 + n})
         submitted.append(report)
     return world, period, submitted
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL's concurrency")
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_concurrent_approvals_across_one_province():
+    """Approvals in both Bengkulu districts at the same moment, one request approving a
+    batch across both: every refresh of the one province-month waits its turn (district
+    locks first, then the province's), so none fails or deadlocks and the province
+    rollups equal the sums of the district rollups."""
+    world, period, submitted = _ten_submitted_reports()
+    manna = [
+        Facility.objects.create(
+            code=f"P17019{n:02d}",
+            name=f"Puskesmas Manna {n}",
+            type="puskesmas",
+            subdistrict=world.pkm_manna.subdistrict,
+        )
+        for n in range(4)
+    ]
+    for n, facility in enumerate(manna):
+        report = ReportFactory(facility=facility, period=period, status="submitted")
+        add_values(report, {"K1": 20 + n, "PF": 10 + n})
+        submitted.append(report)
+    batch, singles = [submitted[0], submitted[-1]], submitted[1:-1]
+    start = threading.Barrier(len(singles) + 1)
+    errors = []
+
+    def approve(reports_to_approve):
+        try:
+            start.wait(timeout=10)
+            with transaction.atomic(), rollups.batched():
+                for report in reports_to_approve:
+                    reports.report_approve(report=report, user=world.admin)
+        except Exception as error:  # collected: the assertion below names them
+            errors.append(repr(error))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=approve, args=([r],)) for r in singles]
+    threads.append(threading.Thread(target=approve, args=(batch,)))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert errors == []
+    assert MonthlyReport.objects.filter(period=period, status="approved").count() == 14
+    assert stored_provinces() == recomputed_provinces()
+    after = snapshot()
+    rollups.rollups_rebuild()
+    assert after == snapshot()
+    k1 = ProvinceMonthTotal.objects.get(
+        province=world.mukomuko.province, period=period, element__code="K1"
+    )
+    assert (k1.approved, k1.approved_reports) == (145 + 86, 14)
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL's concurrency")

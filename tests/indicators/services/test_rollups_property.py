@@ -1,6 +1,8 @@
 """Issue 15: the district rollups (value and target sums) equal a recomputation from the
 raw values after any sequence of workflow operations (save, clear a value, submit,
-approve, return, reopen, recall, Excel import), on SQLite and PostgreSQL."""
+approve, return, reopen, recall, Excel import), on SQLite and PostgreSQL; the province
+rollups equal the sums of their districts' (the four facilities lie in two districts of
+one province)."""
 
 import datetime as dt
 from collections import defaultdict
@@ -23,6 +25,7 @@ from tests.indicators.selectors.test_completeness_rollups import (
 from tests.indicators.selectors.test_completeness_rollups import (
     stored as stored_report_counts,
 )
+from tests.indicators.services.test_rollups import recomputed_provinces, stored_provinces
 
 MONTHS = [dt.date(2025, 1, 1), dt.date(2024, 12, 1)]
 OPERATIONS = ("save", "clear", "submit", "approve", "return", "reopen", "recall", "import")
@@ -222,8 +225,10 @@ class RollupsFollowEveryOperationTests(WorldMixin, TestCase):
             self.assertEqual(stored_targets(), recomputed_targets(), (op, f, m))
             self.assertEqual(stored_hospitals(), recomputed_hospitals(), (op, f, m))
             self.assertEqual(stored_report_counts(), recomputed_report_counts(), (op, f, m))
+            self.assertEqual(stored_provinces(), recomputed_provinces(), (op, f, m))
         rollups.rollups_rebuild()
         self.assertEqual(stored(), recomputed())
         self.assertEqual(stored_targets(), recomputed_targets())
         self.assertEqual(stored_hospitals(), recomputed_hospitals())
         self.assertEqual(stored_report_counts(), recomputed_report_counts())
+        self.assertEqual(stored_provinces(), recomputed_provinces())
