@@ -133,20 +133,24 @@ class RolledCompletenessTests(WorldMixin, TestCase):
         )
 
     # --- the admin changes what is expected or when it is due ---
-    def test_due_day_and_reporting_window_changes_refresh_the_counts(self):
+    def change_district(self, district, **changes):
+        """Save the district's admin form with ``changes``, as the administrator."""
         self.client.force_login(self.admin)
-        district = self.mukomuko
-        response = self.client.post(
-            reverse("admin:facilities_district_change", args=[district.pk]),
-            {
-                "code": district.code,
-                "name": district.name,
-                "kind": district.kind,
-                "province": district.province_id,
-                "report_due_day": 25,  # February's reports (20 March) now on time
-            },
+        form = {
+            "code": district.code,
+            "name": district.name,
+            "kind": district.kind,
+            "province": district.province_id,
+            "report_due_day": district.report_due_day,
+        }
+        return self.client.post(
+            reverse("admin:facilities_district_change", args=[district.pk]), form | changes
         )
-        self.assertEqual(response.status_code, 302)
+
+    def test_due_day_and_reporting_window_changes_refresh_the_counts(self):
+        district = self.mukomuko
+        # February's reports (20 March) now on time
+        self.assertEqual(self.change_district(district, report_due_day=25).status_code, 302)
         self.assertEqual(DistrictMonthReports.objects.get(district=district, period=FEB).on_time, 3)
         self.assertEqual(stored(), recomputed())
         self.assertEqual(stored_provinces(), recomputed_provinces())
@@ -173,18 +177,7 @@ class RolledCompletenessTests(WorldMixin, TestCase):
         self.assertEqual(stored_provinces(), recomputed_provinces())
 
     def test_a_district_moved_to_another_province_moves_its_province_sums(self):
-        self.client.force_login(self.admin)
         district, banten = self.mukomuko, self.cilegon.province
-        response = self.client.post(
-            reverse("admin:facilities_district_change", args=[district.pk]),
-            {
-                "code": district.code,
-                "name": district.name,
-                "kind": district.kind,
-                "province": banten.pk,
-                "report_due_day": district.report_due_day,
-            },
-        )
-        self.assertEqual(response.status_code, 302)
+        self.assertEqual(self.change_district(district, province=banten.pk).status_code, 302)
         self.assertEqual(stored_provinces(), recomputed_provinces())
         self.assertTrue(ProvinceMonthReports.objects.filter(province=banten, period=FEB).exists())

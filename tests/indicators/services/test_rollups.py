@@ -327,6 +327,40 @@ class WholeDistrictTests(WorldMixin, TestCase):
         self.assertIsNone(self.whole(user, district="17.06"))
 
 
+def _together(steps) -> list[str]:
+    """Run each of ``steps`` (callables) in its own thread and connection, all started
+    at the same moment; the errors they raised (repr), none expected."""
+    start = threading.Barrier(len(steps))
+    errors = []
+
+    def run(step):
+        try:
+            start.wait(timeout=10)
+            step()
+        except Exception as error:  # collected: the caller's assertion names them
+            errors.append(repr(error))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(step,)) for step in steps]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return errors
+
+
+def _approve(reports_to_approve, user):
+    """One request approving ``reports_to_approve`` (a batch when more than one)."""
+
+    def step():
+        with transaction.atomic(), rollups.batched():
+            for report in reports_to_approve:
+                reports.report_approve(report=report, user=user)
+
+    return step
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL's concurrency")
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_approvals_of_one_district_month():
@@ -334,23 +368,7 @@ def test_concurrent_approvals_of_one_district_month():
     ten requests. Each refresh of the rollup waits for the others (advisory lock), so all
     succeed and the rollup equals a recomputation from the values."""
     world, period, submitted = _ten_submitted_reports()
-    start = threading.Barrier(len(submitted))
-    errors = []
-
-    def approve(report):
-        try:
-            start.wait(timeout=10)
-            reports.report_approve(report=report, user=world.dinkes_mukomuko)
-        except Exception as error:  # collected: the assertion below names them
-            errors.append(repr(error))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=approve, args=(r,)) for r in submitted]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    errors = _together([_approve([r], world.dinkes_mukomuko) for r in submitted])
 
     assert errors == []
     assert MonthlyReport.objects.filter(period=period, status="approved").count() == 10
@@ -404,26 +422,9 @@ def test_concurrent_approvals_across_one_province():
         add_values(report, {"K1": 20 + n, "PF": 10 + n})
         submitted.append(report)
     batch, singles = [submitted[0], submitted[-1]], submitted[1:-1]
-    start = threading.Barrier(len(singles) + 1)
-    errors = []
-
-    def approve(reports_to_approve):
-        try:
-            start.wait(timeout=10)
-            with transaction.atomic(), rollups.batched():
-                for report in reports_to_approve:
-                    reports.report_approve(report=report, user=world.admin)
-        except Exception as error:  # collected: the assertion below names them
-            errors.append(repr(error))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=approve, args=([r],)) for r in singles]
-    threads.append(threading.Thread(target=approve, args=(batch,)))
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    errors = _together(
+        [_approve([r], world.admin) for r in singles] + [_approve(batch, world.admin)]
+    )
 
     assert errors == []
     assert MonthlyReport.objects.filter(period=period, status="approved").count() == 14
@@ -445,38 +446,18 @@ def test_rebuild_racing_approvals_leaves_exact_rollups():
     before its advisory lock): no unique-key error, no approval lost, no deadlock, and
     the rollups equal a recomputation from the values."""
     world, period, submitted = _ten_submitted_reports()
-    rebuilders = 3
-    start = threading.Barrier(len(submitted) + rebuilders)
-    errors = []
-
-    def approve(report):
-        try:
-            start.wait(timeout=10)
-            reports.report_approve(report=report, user=world.dinkes_mukomuko)
-        except Exception as error:  # collected: the assertion below names them
-            errors.append(repr(error))
-        finally:
-            connection.close()
 
     def rebuild(district_ids):
-        try:
-            start.wait(timeout=10)
+        def step():
             for _ in range(4):
                 rollups.rollups_rebuild(district_ids=district_ids)
-        except Exception as error:
-            errors.append(repr(error))
-        finally:
-            connection.close()
 
-    threads = [threading.Thread(target=approve, args=(r,)) for r in submitted]
-    threads += [
-        threading.Thread(target=rebuild, args=(ids,))
-        for ids in ({world.mukomuko.pk}, None, {world.mukomuko.pk})
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+        return step
+
+    errors = _together(
+        [_approve([r], world.dinkes_mukomuko) for r in submitted]
+        + [rebuild(ids) for ids in ({world.mukomuko.pk}, None, {world.mukomuko.pk})]
+    )
 
     assert errors == []
     assert MonthlyReport.objects.filter(period=period, status="approved").count() == 10
