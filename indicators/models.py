@@ -695,6 +695,8 @@ class MonthReportsColumns(models.Model):
     submission recorded), on time (by the district's due day), and the reports now
     submitted or approved (:class:`DistrictMonthReports`, :class:`ProvinceMonthReports`)."""
 
+    COUNTS = ("received", "on_time", "approved", "submitted")  # the counted columns
+
     period = models.DateField()
     received = models.PositiveIntegerField(default=0)
     on_time = models.PositiveIntegerField(default=0)

@@ -64,7 +64,6 @@ def _rollup_rows(values):
 
 
 _ROLLUP_FIELDS = DistrictMonthTotal.sum_columns()
-_COUNT_FIELDS = ("received", "on_time", "approved", "submitted")
 _HELD = list(DistrictMonthTotal.STATUSES)
 
 
@@ -197,7 +196,7 @@ def _refresh_report_counts(reports, existing) -> int:
     return _insert_select(
         DistrictMonthReports,
         rows,
-        ["district", "period", "received", "on_time", "approved", "submitted"],
+        ["district", "period", *DistrictMonthReports.COUNTS],
     )
 
 
@@ -302,7 +301,7 @@ _REPORTS = (
     ProvinceMonthReports,
     DistrictMonthReports,
     ("period", "district__report_due_day"),
-    _COUNT_FIELDS,
+    DistrictMonthReports.COUNTS,
 )
 
 

@@ -72,7 +72,7 @@ PROVINCE_TABLES = [
         ProvinceMonthReports,
         DistrictMonthReports,
         ("period", "report_due_day"),
-        ("received", "on_time", "approved", "submitted"),
+        DistrictMonthReports.COUNTS,
     ),
 ]
 
