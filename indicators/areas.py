@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, QuerySet
+from django.db.models import Max, Min, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -221,18 +221,21 @@ def _district_crumb(district: District) -> Crumb:
 
 
 def _everything(visible: QuerySet[Facility], root: Crumb) -> Area:
-    """Everything visible; rows are the highest level with more than one area (one query)."""
-    counts = visible.aggregate(
-        provinces=Count("district__province", distinct=True),
-        districts=Count("district", distinct=True),
-        subdistricts=Count("subdistrict", distinct=True),
+    """Everything visible; rows are the highest level with more than one area (one query).
+
+    More than one area at a level is a smallest id below the largest: one pass over the
+    visible facilities with no DISTINCT to sort (three COUNT(DISTINCT …) took 7 ms of
+    a national page at 13,348 facilities)."""
+    levels = {
+        PROVINCE: "district__province_id",
+        DISTRICT: "district_id",
+        SUBDISTRICT: "subdistrict_id",
+    }
+    spans = visible.aggregate(
+        **{f"{level}_lo": Min(path) for level, path in levels.items()},
+        **{f"{level}_hi": Max(path) for level, path in levels.items()},
     )
-    if counts["provinces"] > 1:
-        child = PROVINCE
-    elif counts["districts"] > 1:
-        child = DISTRICT
-    elif counts["subdistricts"] > 1:
-        child = SUBDISTRICT
-    else:
-        child = FACILITY
+    child = next(
+        (level for level in levels if spans[f"{level}_lo"] != spans[f"{level}_hi"]), FACILITY
+    )
     return Area(level=ALL, name=root.label, facilities=visible, child_level=child)

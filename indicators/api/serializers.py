@@ -1,4 +1,9 @@
-"""Serializers of the dashboard series endpoint (output only; documents the schema)."""
+"""Serializers of the dashboard series endpoint: output only, they document the schema.
+
+The endpoint returns the page's own JSON (``pages.Result.chart_data``), which already has
+this shape; running 120 points through these serializers again cost ~7 ms of a 43 ms
+request. ``tests/indicators/api/test_series.py`` checks that every response is what
+these serializers would render, so the schema cannot drift from the data."""
 
 from rest_framework import serializers
 
@@ -7,6 +12,7 @@ class SeriesIndicatorSerializer(serializers.Serializer):
     code = serializers.CharField()
     name = serializers.CharField()
     unit = serializers.CharField()
+    unit_label = serializers.CharField(help_text="The unit as shown, e.g. '%' or 'per 1,000'")
     direction = serializers.ChoiceField(choices=["up", "down"])
     factor = serializers.IntegerField()
 

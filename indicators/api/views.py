@@ -44,4 +44,4 @@ def series(request):
     area = result.area
     data["area"] = {"level": area.level, "code": area.code, "name": area.name}
     data["statuses"] = list(result.form.statuses)
-    return Response(SeriesSerializer(data).data)
+    return Response(data)  # the shape of SeriesSerializer (see its module)

@@ -10,6 +10,7 @@ from facilities.models import Facility
 from indicators import annotations
 from indicators.selectors.values import Annotation
 from tests.factories import CatchmentTargetFactory, ReportFactory, WorldMixin, add_values
+from tests.indicators.api.test_series import assert_matches_schema
 
 PDSA = Annotation(dt.date(2025, 3, 14), "PDSA 1: kartu ANC", "pdsa", "/pdsa/1/")
 SESSION = Annotation(dt.date(2025, 2, 3), "Learning session 1", "session")
@@ -117,6 +118,7 @@ class AnnotationTests(WorldMixin, TestCase):
         )
         self.assertEqual(response.status_code, 200)
         data = response.json()
+        assert_matches_schema(self, data)  # annotations and phases as documented
         self.assertEqual(data["points"][0]["numerator"], 6)
         self.assertEqual(
             data["annotations"],

@@ -1,13 +1,26 @@
 """The series API behind the charts: scoped like the pages, figures from the selectors."""
 
 import datetime as dt
+import json
 
 import time_machine
 from django.test import TestCase
 
+from indicators.api.serializers import SeriesSerializer
 from tests.factories import CatchmentTargetFactory, ReportFactory, WorldMixin, add_values
 
 URL = "/api/v1/series/"
+
+
+def assert_matches_schema(test, data: dict) -> None:
+    """The endpoint returns the page's JSON as it is: it must be exactly what the
+    documented serializers render of it (no key missing, none undocumented, same types)."""
+    rendered = json.loads(json.dumps(SeriesSerializer(data).data))
+    test.assertEqual(data, rendered)
+    for ours, theirs in zip(data["points"], rendered["points"], strict=True):
+        test.assertEqual(
+            {k: type(v) for k, v in ours.items()}, {k: type(v) for k, v in theirs.items()}
+        )
 
 
 @time_machine.travel(dt.datetime(2025, 7, 15, 3, 0, tzinfo=dt.UTC))
@@ -26,7 +39,10 @@ class SeriesApiTests(WorldMixin, TestCase):
 
     def get(self, user, query):
         self.client.force_login(user)
-        return self.client.get(f"{URL}?{query}")
+        response = self.client.get(f"{URL}?{query}")
+        if response.status_code == 200:
+            assert_matches_schema(self, response.json())
+        return response
 
     def test_anonymous_is_refused(self):
         self.assertEqual(self.client.get(f"{URL}?indicator=K6_COV").status_code, 403)

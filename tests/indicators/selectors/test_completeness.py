@@ -3,15 +3,20 @@
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from django.test import TestCase
+from django.test import SimpleTestCase, TestCase
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from facilities.models import District, Facility
+from facilities.selectors import member_in_month
 from indicators.models import MonthlyReport
+from indicators.periods import add_months, month_range, month_start
 from indicators.selectors.completeness import (
     MISSING,
     NOT_DUE,
     NOT_EXPECTED,
     completeness_grid,
+    expected_per_month,
     is_due,
     is_expected,
     month_state,
@@ -261,3 +266,61 @@ class SubmittedInTimeTests(WorldMixin, TestCase):
                 if day == due_day:
                     with self.subTest(due_day=due_day, period=period, submitted=instant):
                         self.assertEqual(pk in flagged, on_time(instant, period, due_day))
+
+
+# ------------------------------------------------------------ expected months, per run
+def _naive_expected(rows, months, today):
+    """The month by month rule that ``expected_per_month`` counts per run."""
+    expected, not_due = [0] * len(months), [0] * len(months)
+    for row in rows:
+        for index, month in enumerate(months):
+            scope = row.get("scope_until")
+            if (
+                not is_expected(
+                    month,
+                    active=row["active"],
+                    reporting_start=row["reporting_start"],
+                    reporting_end=row["reporting_end"],
+                )
+                or not member_in_month(
+                    month, row.get("memberships__joined"), row.get("memberships__left")
+                )
+                or (scope is not None and month > scope)
+            ):
+                continue
+            if is_due(month, row["district__report_due_day"], today):
+                expected[index] += row["n"]
+            else:
+                not_due[index] += row["n"]
+    return expected, not_due
+
+
+_DAYS = st.dates(dt.date(2023, 6, 1), dt.date(2026, 3, 31))
+_ROW = st.fixed_dictionaries(
+    {
+        "active": st.booleans(),
+        "reporting_start": st.none() | _DAYS,
+        "reporting_end": st.none() | _DAYS,
+        "district__report_due_day": st.integers(1, 28),
+        "n": st.integers(1, 5),
+    },
+    optional={
+        "memberships__joined": st.none() | _DAYS,
+        "memberships__left": st.none() | _DAYS,
+        "scope_until": st.none() | _DAYS.map(month_start),
+    },
+)
+
+
+class ExpectedPerMonthTests(SimpleTestCase):
+    @settings(max_examples=300, deadline=None)
+    @given(
+        rows=st.lists(_ROW, max_size=6),
+        first=st.dates(dt.date(2024, 1, 1), dt.date(2025, 12, 1)).map(month_start),
+        count=st.integers(0, 18),
+        today=st.dates(dt.date(2024, 1, 1), dt.date(2026, 6, 30)),
+    )
+    def test_counts_per_run_equal_the_month_by_month_rule(self, rows, first, count, today):
+        months = month_range(first, add_months(first, count - 1)) if count else []
+        got = expected_per_month(rows, months, lambda month, day: is_due(month, day, today))
+        self.assertEqual(got, _naive_expected(rows, months, today))
