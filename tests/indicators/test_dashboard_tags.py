@@ -13,6 +13,7 @@ from indicators import charts
 from indicators.models import Indicator
 from indicators.selectors.compare import ComparisonRow
 from indicators.selectors.overview import OverviewCell, OverviewRow
+from indicators.selectors.pws import PwsCell, PwsRow
 from indicators.selectors.stunting import NutritionRow
 from indicators.selectors.values import RateCell, ReportingRates, make_value, no_value
 from indicators.templatetags import dashboards
@@ -302,3 +303,68 @@ class NutritionRowTests(SimpleTestCase):
         row.cells = [RateCell(value=no_value(self.indicator), interval=None, method="wilson")]
         html = self.render(row)
         self.assertIn('colspan="3">tidak ada laporan dalam periode ini</td>', html)
+
+
+class PwsRowTests(SimpleTestCase):
+    def setUp(self):
+        self.indicator = Indicator(
+            pk=1,
+            code="K1_COV",
+            factor=100,
+            direction=Indicator.Direction.UP,
+            target=Decimal(95),
+            denominator_target="pregnant",
+        )
+        request = RequestFactory().get("/dashboards/pws-kia/?period=2025-06&include_submitted=1")
+        self.context = Context({"request": request, "page_keep": "period include_submitted"})
+
+    def row(self, level, code, name, cumulative, previous, status):
+        cell = PwsCell(self.indicator, cumulative, previous, status, dt.date(2025, 6, 1))
+        return PwsRow(id=1, code=code, name=name, level=level, cells=[cell, cell])
+
+    def render(self, row, language="id"):
+        with translation.override(language):
+            return str(dashboards.pws_row(self.context, row, 1))
+
+    def test_an_area_row_drills_down_keeping_the_page_filters(self):
+        row = self.row(
+            "district",
+            "17.06",
+            "Kabupaten Mukomuko",
+            make_value(self.indicator, 1234, Decimal("1500.4")),
+            make_value(self.indicator, 1000, Decimal(1250)),
+            "cukup",
+        )
+        html = self.render(row)
+        self.assertIn('<tr data-area="17.06" data-status="cukup">', html)
+        self.assertIn(
+            'href="/dashboards/pws-kia/?district=17.06&amp;period=2025-06&amp;'
+            'include_submitted=1">Kabupaten Mukomuko</a>',
+            html,
+        )
+        cells = ["1.234", "1.500", "82,2%", "80,0%"]
+        self.assertIn("".join(f'<td class="num">{c}</td>' for c in cells), html)
+        self.assertIn('data-pws-status="cukup"', html)
+        self.assertIn('<td class="num">82.2%</td>', self.render(row, "en"))
+
+    def test_a_facility_above_100_percent_is_flagged_without_a_link(self):
+        row = self.row(
+            "facility",
+            "P1706001",
+            "Puskesmas <Lubuk Pinang>",
+            make_value(self.indicator, 60, Decimal(50)),
+            make_value(self.indicator, 40, Decimal(45)),
+            "baik",
+        )
+        html = self.render(row)
+        self.assertIn('<th scope="row" class="fw-normal">Puskesmas &lt;Lubuk Pinang&gt;</th>', html)
+        self.assertNotIn("href", html)
+        self.assertIn('120,0% <span class="flag-sasaran" title="Di atas 100%', html)
+
+    def test_a_row_without_data_shows_dashes_and_no_status(self):
+        empty = no_value(self.indicator)
+        html = self.render(self.row("district", "17.07", "Kota", empty, empty, None))
+        self.assertIn('data-status=""', html)
+        # numerator, target, coverage and last month: a dash each, never a zero
+        self.assertEqual(html.count('<td class="num">–</td>'), 4)
+        self.assertTrue(html.endswith("<td></td></tr>"))
