@@ -197,16 +197,21 @@ class SeriesRowTests(SimpleTestCase):
         self.assertIn('<td class="num">1.234</td>', self.point(numerator=1234))
 
 
+def k1_coverage(target) -> Indicator:
+    """K1 coverage (a percentage of the pregnant women's sasaran), unsaved."""
+    return Indicator(
+        pk=1,
+        code="K1_COV",
+        factor=100,
+        direction=Indicator.Direction.UP,
+        target=target,
+        denominator_target="pregnant",
+    )
+
+
 class ComparisonRowTests(SimpleTestCase):
     def setUp(self):
-        self.indicator = Indicator(
-            pk=1,
-            code="K1_COV",
-            factor=100,
-            direction=Indicator.Direction.UP,
-            target=None,
-            denominator_target="pregnant",
-        )
+        self.indicator = k1_coverage(target=None)
         request = RequestFactory().get("/dashboards/compare/K1_COV/?period=quarter&q=x")
         self.context = Context({"request": request})
 
@@ -307,14 +312,7 @@ class NutritionRowTests(SimpleTestCase):
 
 class PwsRowTests(SimpleTestCase):
     def setUp(self):
-        self.indicator = Indicator(
-            pk=1,
-            code="K1_COV",
-            factor=100,
-            direction=Indicator.Direction.UP,
-            target=Decimal(95),
-            denominator_target="pregnant",
-        )
+        self.indicator = k1_coverage(target=Decimal(95))
         request = RequestFactory().get("/dashboards/pws-kia/?period=2025-06&include_submitted=1")
         self.context = Context({"request": request, "page_keep": "period include_submitted"})
 
