@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from itertools import accumulate
 
 from django.conf import settings
-from django.db.models import Count, DateField, ExpressionWrapper, F, Q, QuerySet, Sum, Value
+from django.db.models import DateField, ExpressionWrapper, F, Q, QuerySet, Sum, Value
 from django.db.models.functions import ExtractDay, Greatest, Least, TruncDate, TruncMonth
 from django.db.models.lookups import Exact, LessThan, LessThanOrEqual
 from django.utils import timezone
@@ -43,7 +43,7 @@ from ..periods import (
     month_start,
 )
 from .rollups import REPORTS, ROLLUP_LEVELS, rollup_source
-from .sums import group_path, reports_in_scope
+from .sums import IntegerCount, group_path, reports_in_scope
 from .values import DEFAULT_STATUSES, ReportingRates
 
 # The state of one facility-month, beside the report statuses (draft, submitted, …).
@@ -167,7 +167,7 @@ def reporting_rates(
         window.append("scope_until")
     group = [facility_path, *window] if facility_path else window
     expected_rows: dict = defaultdict(list)
-    for row in rows.values(*group).annotate(n=Count("id")).order_by():
+    for row in rows.values(*group).annotate(n=IntegerCount("id")).order_by():
         expected_rows[row[facility_path] if facility_path else None].append(row)
 
     rolled = _rolled_report_counts(
@@ -189,10 +189,10 @@ def reporting_rates(
             expected_reports(reports)
             .values(*[g for g in group if g])
             .annotate(
-                received=Count("id", filter=Q(first_submitted_at__isnull=False)),
-                on_time=Count("id", filter=submitted_in_time()),
-                approved=Count("id", filter=Q(status=MonthlyReport.Status.APPROVED)),
-                included=Count("id", filter=Q(status__in=list(statuses))),
+                received=IntegerCount("id", filter=Q(first_submitted_at__isnull=False)),
+                on_time=IntegerCount("id", filter=submitted_in_time()),
+                approved=IntegerCount("id", filter=Q(status=MonthlyReport.Status.APPROVED)),
+                included=IntegerCount("id", filter=Q(status__in=list(statuses))),
             )
             .order_by()
         )

@@ -141,6 +141,22 @@ class IndicatorValuesTests(WorldMixin, TestCase):
                         (theirs.numerator, theirs.denominator, theirs.value),
                     )
 
+    def test_numerators_come_back_as_python_ints(self):
+        # IntegerSum skips Django's int() converter: the database's own type must be int
+        # (PostgreSQL's bigint, SQLite's integer), never Decimal or float
+        for by_facility in (False, True):
+            values = indicator_values_by_period(
+                indicators=self.indicators,
+                facilities=Facility.objects.all(),
+                start=MONTHS[0],
+                end=MONTHS[-1],
+                by_facility=by_facility,
+            )
+            numerators = {
+                type(value.numerator) for row in values.values() for value in row.values()
+            }
+            self.assertEqual(numerators, {int}, by_facility)
+
     def test_two_queries_whatever_the_number_of_facilities(self):
         for facilities in (Facility.objects.filter(pk=self.pkm_manna.pk), Facility.objects.all()):
             with self.assertNumQueries(2):
