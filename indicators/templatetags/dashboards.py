@@ -503,7 +503,7 @@ def comparison_row(context, row, indicator):
     above_100 = row.above_100
     shown = indicator_cell(value)
     if above_100:
-        shown = format_html("{}{}", shown, words["sasaran_flag"])
+        shown = format_html("{}{}", shown, _sasaran_flag(get_language()))
     if value.has_data:
         numerator = intcomma(value.numerator)
         denominator = intcomma(floatformat(value.denominator, 0))
@@ -559,7 +559,8 @@ def pws_row(context, row, position: int):
     else:
         coverage = format_html("{}%", floatformat(cumulative.value, 1))
         if cell.above_100:
-            coverage = format_html("{}{}", coverage, _pws_words(get_language())["flag"])
+            flag = _sasaran_flag(get_language(), "flag-sasaran")
+            coverage = format_html("{}{}", coverage, flag)
     previous = cell.previous.value
     last_month = "–" if previous is None else format_html("{}%", floatformat(previous, 1))
     return format_html(
@@ -577,16 +578,16 @@ def pws_row(context, row, position: int):
     )
 
 
-@functools.lru_cache(maxsize=16)
-def _pws_words(_language: str) -> dict:
-    """The fixed words of a PWS-KIA table row in a language."""
-    return {
-        "flag": format_html(
-            ' <span class="flag-sasaran" title="{}" data-testid="flag-sasaran">!</span>',
-            # xgettext:no-python-format
-            _("Above 100%: the catchment target (sasaran) is probably too low"),
-        ),
-    }
+@functools.lru_cache(maxsize=32)
+def _sasaran_flag(_language: str, testid: str = "") -> str:
+    """The "!" after a coverage above 100 % (the compare and PWS-KIA tables), in a
+    language; ``testid`` adds a ``data-testid``."""
+    return format_html(
+        ' <span class="flag-sasaran" title="{}"{}>!</span>',
+        # xgettext:no-python-format
+        _("Above 100%: the catchment target (sasaran) is probably too low"),
+        format_html(' data-testid="{}"', testid) if testid else "",
+    )
 
 
 @functools.lru_cache(maxsize=16)
@@ -594,11 +595,6 @@ def _comparison_words(_language: str) -> dict:
     """The fixed words of a compare table row in a language."""
     outside = '<span class="funnel-outside">{}</span>'
     return {
-        "sasaran_flag": format_html(
-            ' <span class="flag-sasaran" title="{}">!</span>',
-            # xgettext:no-python-format
-            _("Above 100%: the catchment target (sasaran) is probably too low"),
-        ),
         "over_100": format_html(
             '<span class="d-block text-warning-emphasis" data-testid="over-100">{}</span>',
             _("target population probably too low"),
