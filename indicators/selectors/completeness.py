@@ -199,7 +199,8 @@ def reporting_rates(
     # (received, on time, approved, included) per (area, month); a month not yet due
     # counts its reports as included only
     counted: dict = {}
-    # is_due per (month, due day), asked once per facility group and month otherwise
+    # is_due per (month, due day): every report row and each due day's run of due months
+    # (expected_per_month) ask it
     due = functools.lru_cache(maxsize=None)(lambda month, day: is_due(month, day, today))
     for row in report_rows:
         key = (row[report_path] if report_path else None, row["period"])
